@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * sandbox.h
+ *	  The helper's OS isolation layers, entered in two steps around CPython
+ *	  start-up (see main.c for the order):
+ *
+ *	  sandbox_prepare()  before CPython starts: namespaces (user, PID, net,
+ *	                     mount with a minimal read-only root, IPC, UTS).
+ *	                     May fork: with a new PID namespace the process that
+ *	                     goes on to run Python is the namespace's first
+ *	                     child; the original process stays behind as a
+ *	                     waiter and never returns from this call.
+ *	  sandbox_lock()     after CPython and the allowed modules are loaded:
+ *	                     Landlock deny-all, then the seccomp allowlist.
+ *
+ * Each returns 0 on success.  On failure it returns -1 with a message in
+ * errbuf naming the layer and the step; the caller reports status
+ * "sandbox_error" when isolation is required, else records the layer as
+ * inactive and goes on.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CODEEXEC_SANDBOX_H
+#define CODEEXEC_SANDBOX_H
+
+#include <stddef.h>
+
+extern int	sandbox_prepare(int require, char *errbuf, size_t errlen);
+extern int	sandbox_lock(int require, char *errbuf, size_t errlen);
+
+/* JSON array describing each layer: [{"layer":..,"active":..,"detail":..}] */
+extern const char *sandbox_report_json(void);
+
+#endif
