@@ -1,0 +1,45 @@
+/*-------------------------------------------------------------------------
+ *
+ * history.h
+ *	  Recording one codeexec_execution row per call (pipeline step 5).
+ *	  Backend only.  run.c fills an ExecRecord and calls history_record(),
+ *	  which returns the new row's id.  How the row is written (a plain
+ *	  insert in the caller's transaction, or through a background worker
+ *	  that commits independently of it) is history.c's business.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CODEEXEC_HISTORY_H
+#define CODEEXEC_HISTORY_H
+
+#include "postgres.h"
+#include "utils/jsonb.h"
+
+typedef struct ExecRecord
+{
+	bool		has_user_id;
+	int64		user_id;
+	const char *code;			/* as given (NUL-free, valid UTF-8) */
+	Jsonb	   *context;		/* already redacted; never NULL */
+	const char *status;			/* a user-visible status name */
+	bool		success;
+	const char *stdout_text;	/* NULL for SQL NULL */
+	const char *stderr_text;
+	Jsonb	   *result;			/* NULL for SQL NULL */
+	const char *error_type;
+	const char *error_message;
+	Jsonb	   *violations;		/* NULL for SQL NULL */
+	Jsonb	   *redactions;
+	bool		output_truncated;
+	double		execution_time_seconds;
+	double		cpu_time_seconds;	/* < 0 for SQL NULL */
+	int64		peak_memory_kb; /* < 0 for SQL NULL */
+	int32		timeout_ms;
+	int32		memory_mb;
+	const char *sandbox_mode;	/* "exec", "forkserver", "gvisor" */
+	const char *tag;			/* NULL for SQL NULL */
+} ExecRecord;
+
+extern int64 history_record(const ExecRecord *rec);
+
+#endif

@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * quota.h
+ *	  Per-user quota admission and accounting (pipeline step 1).  Backend
+ *	  only.  quota_admit() checks and consumes one execution for the user
+ *	  before anything runs; quota_charge() adds the CPU seconds used after.
+ *	  A NULL user (has_user_id false) is never limited.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CODEEXEC_QUOTA_H
+#define CODEEXEC_QUOTA_H
+
+#include "postgres.h"
+
+/* true: admitted (one execution consumed); false: over quota. */
+extern bool quota_admit(bool has_user_id, int64 user_id);
+extern void quota_charge(bool has_user_id, int64 user_id, double cpu_seconds);
+
+#endif
