@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# leaks/run.sh POSTMASTER_START_TIME - run last, after every other suite:
+# checks that no helper process and no zombie is left behind, that a backend
+# which ran many calls (ok, error, timeout, violation, cancel) holds no more
+# file descriptors than before, and that the server never restarted.
+set -uo pipefail
+start_time=${1:?usage: leaks/run.sh POSTMASTER_START_TIME}
+pass=0 fail=0
+check() {	# check NAME CONDITION-COMMAND...
+	local name=$1; shift
+	if "$@"; then pass=$((pass + 1)); echo "ok - $name"
+	else fail=$((fail + 1)); echo "not ok - $name"; fi
+}
+
+no_helper_left() {
+	local left
+	left=$(pgrep -a -f '[c]odeexec-helper')
+	[ -z "$left" ] || { echo "  left running: $left"; return 1; }
+}
+no_zombie() {
+	local z
+	z=$(ps -u postgres -o pid=,ppid=,stat=,comm= | awk '$3 ~ /^Z/')
+	[ -z "$z" ] || { echo "  zombies: $z"; return 1; }
+}
+server_not_restarted() {
+	local now
+	now=$(psql -X -Atc 'select pg_postmaster_start_time()')
+	[ "$now" = "$start_time" ] || { echo "  start time $start_time -> $now"; return 1; }
+}
+
+# One session: count the backend's fds, run a mix of calls, count again.
+fd_count_stable() {
+	local out before after
+	out=$(psql -X -At -v ON_ERROR_STOP=0 2>&1 <<'SQL'
+select pg_backend_pid() as pid \gset
+\! ls /proc/:pid/fd | wc -l
+select status from codeexec_run('print(1)');
+select status from codeexec_run('print(1)');
+select count(*) from (select codeexec_run('x = 1') from generate_series(1, 20)) s;
+select status from codeexec_run('raise ValueError(1)');
+select status from codeexec_run('while True: pass', timeout_ms => 300);
+select status from codeexec_run('import os');
+set statement_timeout = 300;
+select status from codeexec_run('while True: pass', timeout_ms => 5000);
+reset statement_timeout;
+select status from codeexec_run('print(2)');
+\! ls /proc/:pid/fd | wc -l
+SQL
+)
+	before=$(sed -n '1p' <<<"$out"); after=$(tail -1 <<<"$out")
+	echo "  backend fds before=$before after=$after"
+	[ -n "$before" ] && [ "$before" = "$after" ]
+}
+
+sleep 0.5	# give any process killed by the last suite time to be reaped
+check "fd count of a busy backend is stable" fd_count_stable
+sleep 0.3
+check "no codeexec-helper process left" no_helper_left
+check "no zombie process of the postgres user" no_zombie
+check "server never restarted" server_not_restarted
+echo "leaks: $pass passed, $fail failed"
+[ "$fail" = 0 ]
