@@ -58,6 +58,27 @@ codeexec_redact(PG_FUNCTION_ARGS)
 }
 
 /*
+ * codeexec_redact_bytes(input bytea, OUT redacted bytea, OUT redactions
+ * jsonb): the same over raw bytes, which may hold invalid UTF-8 or NULs
+ * (what a helper could send); invalid sequences come back as U+FFFD.
+ */
+PG_FUNCTION_INFO_V1(codeexec_redact_bytes);
+Datum
+codeexec_redact_bytes(PG_FUNCTION_ARGS)
+{
+	bytea	   *input = PG_GETARG_BYTEA_PP(0);
+	RedactSession *session = redact_begin();
+	size_t		out_len;
+	char	   *out = redact_text(session, VARDATA_ANY(input),
+								  VARSIZE_ANY_EXHDR(input), &out_len);
+	bytea	   *result = palloc(VARHDRSZ + out_len);
+
+	SET_VARSIZE(result, VARHDRSZ + out_len);
+	memcpy(VARDATA(result), out, out_len);
+	PG_RETURN_DATUM(redact_sql_result(fcinfo, PointerGetDatum(result), session));
+}
+
+/*
  * codeexec_redact_jsonb(input jsonb, OUT redacted jsonb, OUT redactions
  * jsonb): redact_jsonb() as codeexec_run applies it to results and context.
  */

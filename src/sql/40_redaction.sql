@@ -52,6 +52,13 @@ CREATE FUNCTION codeexec_redact(input text, OUT redacted text, OUT redactions js
 COMMENT ON FUNCTION codeexec_redact(text) IS
     'The text with every enabled redaction pattern applied, and the hits per pattern';
 
+CREATE FUNCTION codeexec_redact_bytes(input bytea, OUT redacted bytea, OUT redactions jsonb)
+    RETURNS record
+    LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'codeexec_redact_bytes';
+COMMENT ON FUNCTION codeexec_redact_bytes(bytea) IS
+    'codeexec_redact over raw bytes: invalid UTF-8 becomes U+FFFD, NUL bytes are kept';
+
 CREATE FUNCTION codeexec_redact_jsonb(input jsonb, OUT redacted jsonb, OUT redactions jsonb)
     RETURNS record
     LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED
@@ -61,6 +68,7 @@ COMMENT ON FUNCTION codeexec_redact_jsonb(jsonb) IS
 
 REVOKE ALL ON TABLE codeexec_redaction_pattern FROM PUBLIC;
 REVOKE ALL ON FUNCTION codeexec_redact(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION codeexec_redact_bytes(bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION codeexec_redact_jsonb(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION codeexec_redaction_pattern_check() FROM PUBLIC;
 REVOKE ALL ON FUNCTION codeexec_redaction_pattern_changed() FROM PUBLIC;
