@@ -28,6 +28,16 @@ INSERT INTO codeexec_redaction_pattern (name, pattern) VALUES ('project_code', '
 SELECT * FROM codeexec_redact('PRJ-ABCD');
 ROLLBACK;
 SELECT * FROM codeexec_redact('PRJ-ABCD');
+-- the compiled patterns are cached: built once, rebuilt only after a change
+-- (the DEBUG1 line marks each compilation)
+SET client_min_messages = debug1;
+SELECT redacted FROM codeexec_redact('EMP-777');
+SELECT redacted FROM codeexec_redact('EMP-777');
+SELECT count(*) FROM generate_series(1, 50) i, codeexec_redact('EMP-777 ' || i);
+UPDATE codeexec_redaction_pattern SET description = 'staff' WHERE name = 'employee_id';
+SELECT redacted FROM codeexec_redact('EMP-777');
+SELECT redacted FROM codeexec_redact('EMP-777');
+RESET client_min_messages;
 -- DELETE
 DELETE FROM codeexec_redaction_pattern WHERE name = 'employee_id';
 SELECT * FROM codeexec_redact('EMP-777');

@@ -371,6 +371,7 @@ redact_patterns_pin(void)
 		/* an invalidation while we read makes this set stale at once */
 		generation = redact_inval_count;
 		set = redact_build_set(redact_table_oid);
+		elog(DEBUG1, "codeexec: compiled %d redaction patterns", set->npatterns);
 		set->refcount = 1;		/* the pin of "current" */
 		redact_current = set;
 		redact_current_generation = generation;
