@@ -39,6 +39,24 @@ redact_sql_result(FunctionCallInfo fcinfo, Datum redacted, RedactSession *sessio
 }
 
 /*
+ * Redact a text or bytea argument (same varlena layout) and return the
+ * (redacted, redactions) record with the redacted value of the same type.
+ */
+static Datum
+redact_sql_varlena(FunctionCallInfo fcinfo, struct varlena *input)
+{
+	RedactSession *session = redact_begin();
+	size_t		out_len;
+	char	   *out = redact_text(session, VARDATA_ANY(input),
+								  VARSIZE_ANY_EXHDR(input), &out_len);
+	struct varlena *result = palloc(VARHDRSZ + out_len);
+
+	SET_VARSIZE(result, VARHDRSZ + out_len);
+	memcpy(VARDATA(result), out, out_len);
+	return redact_sql_result(fcinfo, PointerGetDatum(result), session);
+}
+
+/*
  * codeexec_redact(input text, OUT redacted text, OUT redactions jsonb):
  * the text with every enabled pattern applied, and the hits per pattern.
  */
@@ -46,15 +64,7 @@ PG_FUNCTION_INFO_V1(codeexec_redact);
 Datum
 codeexec_redact(PG_FUNCTION_ARGS)
 {
-	text	   *input = PG_GETARG_TEXT_PP(0);
-	RedactSession *session = redact_begin();
-	size_t		out_len;
-	char	   *out = redact_text(session, VARDATA_ANY(input),
-								  VARSIZE_ANY_EXHDR(input), &out_len);
-
-	PG_RETURN_DATUM(redact_sql_result(fcinfo,
-									  PointerGetDatum(cstring_to_text_with_len(out, out_len)),
-									  session));
+	PG_RETURN_DATUM(redact_sql_varlena(fcinfo, PG_GETARG_VARLENA_PP(0)));
 }
 
 /*
@@ -66,16 +76,7 @@ PG_FUNCTION_INFO_V1(codeexec_redact_bytes);
 Datum
 codeexec_redact_bytes(PG_FUNCTION_ARGS)
 {
-	bytea	   *input = PG_GETARG_BYTEA_PP(0);
-	RedactSession *session = redact_begin();
-	size_t		out_len;
-	char	   *out = redact_text(session, VARDATA_ANY(input),
-								  VARSIZE_ANY_EXHDR(input), &out_len);
-	bytea	   *result = palloc(VARHDRSZ + out_len);
-
-	SET_VARSIZE(result, VARHDRSZ + out_len);
-	memcpy(VARDATA(result), out, out_len);
-	PG_RETURN_DATUM(redact_sql_result(fcinfo, PointerGetDatum(result), session));
+	PG_RETURN_DATUM(redact_sql_varlena(fcinfo, PG_GETARG_VARLENA_PP(0)));
 }
 
 /*
