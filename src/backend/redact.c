@@ -47,11 +47,12 @@ redact_begin(void)
 {
 	RedactSession *session = palloc0(sizeof(RedactSession));
 
-	session->set = redact_patterns_pin();
-	session->counts = palloc0(sizeof(int) * Max(session->set->npatterns, 1));
+	/* callback first, so an ERROR after pinning cannot leak the pin */
 	session->unpin.func = redact_session_unpin;
 	session->unpin.arg = session;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &session->unpin);
+	session->set = redact_patterns_pin();
+	session->counts = palloc0(sizeof(int) * Max(session->set->npatterns, 1));
 	return session;
 }
 

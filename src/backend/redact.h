@@ -18,7 +18,11 @@
 
 typedef struct RedactSession RedactSession;
 
-/* Start a session (loads/compiles patterns from the cache as needed). */
+/*
+ * Start a session (loads/compiles patterns from the cache as needed).  The
+ * session pins the compiled patterns until CurrentMemoryContext is reset or
+ * deleted, so create it in a per-call context, not a permanent one.
+ */
 extern RedactSession *redact_begin(void);
 
 /*

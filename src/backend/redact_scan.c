@@ -23,6 +23,7 @@
 #include "redact_internal.h"
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "mb/pg_wchar.h"
 
 /* A pattern's next match: [start, end) matched, [rstart, rend) replaced. */
@@ -152,6 +153,7 @@ redact_scan(RedactPatternSet *set, int *counts, const char *text, size_t len,
 				best = i;
 		if (best < 0)
 			break;
+		CHECK_FOR_INTERRUPTS();
 		pat = &set->patterns[best];
 		appendBinaryStringInfo(&out, text + cursor, pend[best].rstart - cursor);
 		appendBinaryStringInfo(&out, pat->replacement, pat->replacement_len);
