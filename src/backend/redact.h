@@ -18,7 +18,11 @@
 
 typedef struct RedactSession RedactSession;
 
-/* Start a session (loads/compiles patterns from the cache as needed). */
+/*
+ * Start a session (loads/compiles patterns from the cache as needed).  The
+ * session pins the compiled patterns until CurrentMemoryContext is reset or
+ * deleted, so create it in a per-call context, not a permanent one.
+ */
 extern RedactSession *redact_begin(void);
 
 /*
@@ -28,10 +32,22 @@ extern RedactSession *redact_begin(void);
 extern char *redact_text(RedactSession *session, const char *text, size_t len,
 						 size_t *out_len);
 
-/* Return a copy of a jsonb value with every string (keys excluded) redacted. */
+/*
+ * Return a copy of a jsonb value with every string redacted, object keys
+ * included, and every number whose digits a pattern matches (a card number
+ * stored as a JSON number) replaced by the replacement string.  Keys that
+ * become equal after redaction collapse to one (the last value wins).
+ */
 extern Jsonb *redact_jsonb(RedactSession *session, Jsonb *value);
 
 /* Hits so far as a jsonb object {"pattern_name": count, ...}; {} if none. */
 extern Jsonb *redact_counts(RedactSession *session);
+
+/*
+ * Whether a codeexec_run call redacts: arg/arg_isnull is its `redact`
+ * argument.  Off if codeexec.redact is off; ERROR if a non-superuser passes
+ * false while codeexec.redact is on.
+ */
+extern bool redact_resolve_enabled(bool arg_isnull, bool arg);
 
 #endif
