@@ -55,6 +55,13 @@ ALWAYS = (
     "encodings.iso8859_15", "encodings.unicode_escape",
     "encodings.raw_unicode_escape", "encodings.idna", "encodings.punycode",
     "encodings.hex_codec", "encodings.base64_codec", "encodings.charmap",
+    "encodings.utf_7", "encodings.mac_roman", "encodings.cp850",
+    "encodings.cp1250", "encodings.cp1251", "encodings.cp1253",
+    "encodings.cp1254", "encodings.cp1255", "encodings.cp1256",
+    "encodings.cp1257", "encodings.cp1258", "encodings.iso8859_2",
+    "encodings.iso8859_5", "encodings.iso8859_7", "encodings.iso8859_9",
+    "encodings.koi8_r", "encodings.unicode_escape", "encodings.quopri_codec",
+    "encodings.zlib_codec", "encodings.rot_13", "encodings.uu_codec",
     "warnings", "linecache", "weakref", "_weakrefset", "_string",
 )
 
