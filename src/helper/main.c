@@ -107,6 +107,7 @@ main(int argc, char **argv)
 		main_diag("start", "cannot set up the response descriptor");
 		return 1;
 	}
+	sandbox_set_response_fd(resp_fd);
 
 	/* 2 */
 	if (request_read(0, &req, errbuf, sizeof(errbuf)) < 0)
