@@ -206,12 +206,12 @@ outcome_server_error(const HelperResponse *r, const SpawnResult *sr)
 		why = "(not valid UTF-8)";
 	if (sandbox)
 		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				(errcode(ERRCODE_SYSTEM_ERROR),
 				 errmsg("codeexec sandbox could not be set up"),
 				 errdetail("Step %s failed: %s.", step, why),
 				 errhint("See codeexec_isolation() for the layers this server supports; a superuser can set codeexec.require_isolation = off.")));
 	ereport(ERROR,
-			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
 			 errmsg("codeexec helper could not start"),
 			 errdetail("Step %s failed: %s.", step, why),
 			 errhint("Check the server log and the installation of codeexec-helper.")));
