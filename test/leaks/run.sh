@@ -14,7 +14,7 @@ check() {	# check NAME CONDITION-COMMAND...
 
 no_helper_left() {
 	local left
-	left=$(pgrep -a -f '[c]odeexec-helper')
+	left=$(pgrep -u postgres -a -f '[c]odeexec-helper')
 	[ -z "$left" ] || { echo "  left running: $left"; return 1; }
 }
 no_zombie() {
