@@ -13,8 +13,10 @@ check() {	# check NAME CONDITION-COMMAND...
 }
 
 no_helper_left() {
-	local left
-	left=$(pgrep -u postgres -a -f '[c]odeexec-helper')
+	local left helper
+	# This cluster's helper only: other clusters on a shared machine run theirs.
+	helper=$(psql -X -Atc 'show codeexec.helper_path')
+	left=$(pgrep -u postgres -a -f "^$helper")
 	[ -z "$left" ] || { echo "  left running: $left"; return 1; }
 }
 no_zombie() {
