@@ -31,10 +31,16 @@ SELECT status, error_message FROM codeexec_run('while True: pass', timeout_ms =>
 SELECT status, error_type
   FROM codeexec_run('x = bytearray(400 * 1024 * 1024)', memory_mb => 128);
 
--- killed: the helper dies by a signal (guards off so the code can reach os)
+-- killed: the helper dies by a signal (guards off so the code can reach
+-- sys): C-level recursion overflows the stack.  (os.kill of itself would
+-- not do: the code runs as pid 1 of its own PID namespace, which ignores
+-- signals it has no handler for.)
 SET codeexec.unsafe_no_py_guards = on;
 SELECT status, error_message
-  FROM codeexec_run('import os; os.kill(os.getpid(), 11)');
+  FROM codeexec_run(E'import sys\nsys.setrecursionlimit(10**8)\nx = []\nfor i in range(10**6):\n    x = [x]\nrepr(x)');
+-- killed: the sandbox refuses a forbidden system call and names it
+SELECT status, error_type, error_message
+  FROM codeexec_run('import os; os.fork()');
 RESET codeexec.unsafe_no_py_guards;
 
 -- every call above recorded one row, with matching status and success

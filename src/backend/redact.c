@@ -14,6 +14,7 @@
 #include "redact_internal.h"
 
 #include "redact.h"
+#include "codeexec.h"
 
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -194,19 +195,12 @@ redact_counts(RedactSession *session)
  * codeexec.redact.  Redaction is on only if both the GUC and the argument
  * allow it.  Switching it off for one call (redact => false) while the GUC
  * is on weakens a superuser's policy, so only a superuser may: anyone else
- * gets an ERROR.  If the GUC is not defined (library not loaded the usual
- * way), the GUC counts as on.
+ * gets an ERROR.
  */
 bool
 redact_resolve_enabled(bool arg_isnull, bool arg)
 {
-	const char *guc = GetConfigOption("codeexec.redact", true, false);
-	bool		guc_on = true;
-
-	/* an unparsable value cannot happen for a bool GUC; fail closed anyway */
-	if (guc != NULL && !parse_bool(guc, &guc_on))
-		guc_on = true;
-	if (!guc_on)
+	if (!codeexec_redact_enabled)
 		return false;
 	if (arg_isnull || arg)
 		return true;

@@ -225,8 +225,9 @@ codeexec_run(PG_FUNCTION_ARGS)
 	bool		has_user_id = !PG_ARGISNULL(RUN_ARG_USER_ID);
 	int64		user_id = has_user_id ? PG_GETARG_INT64(RUN_ARG_USER_ID) : 0;
 	bool		validate = PG_ARGISNULL(RUN_ARG_VALIDATE) || PG_GETARG_BOOL(RUN_ARG_VALIDATE);
-	bool		redact = codeexec_redact &&
-		(PG_ARGISNULL(RUN_ARG_REDACT) || PG_GETARG_BOOL(RUN_ARG_REDACT));
+	bool		redact = redact_resolve_enabled(PG_ARGISNULL(RUN_ARG_REDACT),
+												PG_ARGISNULL(RUN_ARG_REDACT) ||
+												PG_GETARG_BOOL(RUN_ARG_REDACT));
 	int64		id = 0;
 
 	args_check_encoding();
@@ -260,13 +261,18 @@ codeexec_run(PG_FUNCTION_ARGS)
 		output_apply(&out, session, limits.max_output_bytes);
 		quota_charge(has_user_id, user_id, Max(out.cpu_time_seconds, 0));
 	}
+	/*
+	 * redactions counts what the output contained; the context stored in
+	 * history is redacted in a session of its own so that secrets the caller
+	 * passed in are not reported as leaked by the code.  NULL redactions
+	 * means the call was not redacted at all, as opposed to {} (nothing
+	 * found).
+	 */
 	if (session != NULL)
 	{
-		context = redact_jsonb(session, context);
 		redactions = redact_counts(session);
+		context = redact_jsonb(redact_begin(), context);
 	}
-	else
-		redactions = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 
 	if (codeexec_history)
 		id = run_record(fcinfo, code, context, &limits, &out, redactions);
