@@ -1,0 +1,102 @@
+"""report.py - turns the benchmark's measurements into the markdown report."""
+
+import statistics as pystats
+
+from stats import summarize
+
+
+def _f(x, digits=2):
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def latency_rows(latency):
+    """latency: list of (mech, snippet, result dict) -> (rows, summaries)."""
+    rows, sums = [], {}
+    for mech, snip, r in latency:
+        s = summarize(r["samples_ns"])
+        sums[(mech, snip)] = s
+        cpu = r["cpu_s"] * 1000 / s["n"] if s["n"] else None
+        err = f"{r['errors']}" + (f" ({r['error_example'][:400]})" if r["errors"] else "")
+        rows.append([mech, snip, s["n"], _f(r["first_ms"]), _f(s["p50"], 3), _f(s["p90"], 3),
+                     _f(s["p99"], 3), _f(s["mean"], 3), _f(cpu), err])
+    return rows, sums
+
+
+def ratio_rows(sums, snippets, peers, refs):
+    """Rows: snippet, peer, peer p50 / ref p50 for each codeexec ref mode."""
+    rows = []
+    for snip in snippets:
+        for peer in peers:
+            p = sums.get((peer, snip))
+            if not p or p["p50"] is None:
+                continue
+            cells = []
+            for ref in refs:
+                r = sums.get((ref, snip))
+                cells.append(f"{p['p50'] / r['p50']:.1f}×" if r and r["p50"] else "n/a")
+            rows.append([snip, peer, _f(p["p50"], 3)] + cells)
+    return rows
+
+
+def memory_lines(mem):
+    lines = []
+    if mem.get("forkserver"):
+        fs = mem["forkserver"]
+        lines += _table(["process", "RSS kB", "Pss kB", "Private kB"],
+                        [["fork server (pid %d)" % fs["pid"], fs["rss"], fs["pss"], fs["private"]]])
+        kids = fs["children_private"]
+        if kids:
+            lines += ["", f"Idle pooled children: {len(kids)}; private memory (Private_Clean + "
+                      f"Private_Dirty) median {pystats.median(kids)} kB, max {max(kids)} kB."]
+        else:
+            lines += ["", "No idle pooled child found under the fork server."]
+    else:
+        lines.append("Fork server: " + mem.get("forkserver_note", "not available") + ".")
+    lines.append("")
+    lines += _table(["mechanism", "backend RSS after its runs (max, kB)"],
+                    [[m, v] for m, v in mem.get("backend_rss", {}).items()])
+    lines += ["", f"Whole cluster PSS at the end: {mem.get('cluster_pss_kb', '?')} kB."]
+    return lines
+
+
+def render(ctx):
+    """ctx: dict with keys mode, machine, availability, latency, throughput,
+    memory, isolation, notes, snippets, peers, refs, load_end."""
+    L = [f"# codeexec benchmark — {ctx['date']} on {ctx['host']} ({ctx['mode']} mode)", ""]
+    if ctx["mode"] == "quick":
+        L += ["> Quick smoke run: few iterations, so p99 is close to the maximum and all "
+              "figures are indicative only.", ""]
+    L += ["## Machine", ""]
+    L += _table(["item", "value"], ctx["machine"] + [("load average at end", ctx["load_end"])])
+    L += ["", "## Availability", ""]
+    L += _table(["mechanism", "available", "detail (exact error when not)"],
+                [[m, "yes" if ok else "**no**", d or ""] for m, ok, d in ctx["availability"]])
+    iso = ctx["isolation"]
+    L += ["", "codeexec_isolation(): " + (
+        iso if isinstance(iso, str) else
+        ", ".join(f"{l}={'on' if a else 'OFF'}" for l, a, _ in iso)), ""]
+    rows, sums = latency_rows(ctx["latency"])
+    L += ["## Latency, one client (ms)", "",
+          "SQL mechanisms: client-side, persistent connection, `SELECT ... FROM codeexec_run($1)`. "
+          "Command-line peers: posix_spawn → read stdout → wait4. `first` is the first call "
+          "(not in the percentiles); CPU is per execution (server process tree for SQL, "
+          "wait4 rusage for peers).", ""]
+    L += _table(["mechanism", "snippet", "n", "first", "p50", "p90", "p99", "mean",
+                 "CPU ms/exec", "errors"], rows)
+    L += ["", "## Ratio: peer p50 / codeexec p50", ""]
+    L += _table(["snippet", "peer", "peer p50 ms"] + [f"÷ {r}" for r in ctx["refs"]],
+                ratio_rows(sums, ctx["snippets"], ctx["peers"], ctx["refs"]))
+    L += ["", "## Throughput (pgbench, executions/s)", ""]
+    L += _table(["mechanism", "snippet", "clients", "tps", "CPU ms/exec", "errors"],
+                [[m, s, c, _f(r["tps"], 1), _f(r["cpu_ms_per_exec"]), r["error"] or "0"]
+                 for m, s, c, r in ctx["throughput"]])
+    L += ["", "## Memory", ""] + memory_lines(ctx["memory"])
+    if ctx["notes"]:
+        L += ["", "## Notes", ""] + [f"- {n}" for n in ctx["notes"]]
+    return "\n".join(L) + "\n"
