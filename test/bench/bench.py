@@ -155,6 +155,7 @@ def main():
                     mech, snip, n, cfg["tp_seconds"], os.environ.get("PGBENCH", "pgbench"), pm_pid)))
     memory["cluster_pss_kb"] = procs.tree_pss_kb(pm_pid)
 
+    snap = {}
     if a.memory_json and os.path.exists(a.memory_json):
         with open(a.memory_json) as f:
             snap = json.load(f)
@@ -180,6 +181,7 @@ def main():
            "mode": "quick" if a.quick else "full", "machine": mach,
            "availability": avail, "isolation": sql_mech.isolation_report(),
            "latency": latency, "throughput": throughput, "memory": memory,
+           "memory_default": snap,
            "notes": notes, "snippets": list(SNIPPETS),
            "peers": [p for p in PEERS if p in usable],
            "refs": [r for r in REFS if r in usable] or REFS,

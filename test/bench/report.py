@@ -28,6 +28,11 @@ def latency_rows(latency):
     return rows, sums
 
 
+def _ratio(x):
+    """A ratio with sensible precision whether it is 0.004 or 4000."""
+    return f"{x:.0f}×" if x >= 100 else f"{x:.1f}×" if x >= 1 else f"{x:.3f}×"
+
+
 def ratio_rows(sums, snippets, peers, refs):
     """Rows: snippet, peer, peer p50 / ref p50 for each codeexec ref mode."""
     rows = []
@@ -39,7 +44,7 @@ def ratio_rows(sums, snippets, peers, refs):
             cells = []
             for ref in refs:
                 r = sums.get((ref, snip))
-                cells.append(f"{p['p50'] / r['p50']:.1f}×" if r and r["p50"] else "n/a")
+                cells.append(_ratio(p["p50"] / r["p50"]) if r and r["p50"] else "n/a")
             rows.append([snip, peer, _f(p["p50"], 3)] + cells)
     return rows
 
@@ -63,6 +68,41 @@ def memory_lines(mem):
                     [[m, v] for m, v in mem.get("backend_rss", {}).items()])
     lines += ["", f"Whole cluster PSS at the end: {mem.get('cluster_pss_kb', '?')} kB."]
     return lines
+
+
+def _verdict(value, ok):
+    if value is None:
+        return "n/a", "not measured"
+    return value, "met" if ok else "**not met**"
+
+
+def target_rows(sums, throughput, mem_default):
+    """Issue 6's targets against this run's figures (fork-server mode)."""
+    fs = "codeexec forkserver"
+    rows = []
+    p = sums.get((fs, "print1")) or {}
+    p50, p99 = p.get("p50"), p.get("p99")
+    rows.append(["print(1) p50 ≤ 1 ms", *_verdict(_f(p50, 3) if p50 else None, p50 is not None and p50 <= 1)])
+    rows.append(["print(1) p99 ≤ 5 ms", *_verdict(_f(p99, 3) if p99 else None, p99 is not None and p99 <= 5)])
+    for peer, factor in (("bwrap --unshare-all", 30), ("runsc do", 200)):
+        q = (sums.get((peer, "print1")) or {}).get("p50")
+        r = q / p50 if q and p50 else None
+        rows.append([f"{peer} p50 ≥ {factor}× codeexec (print(1))",
+                     *_verdict(_ratio(r) if r else None, r is not None and r >= factor)])
+    tps = next((r["tps"] for m, s, c, r in throughput
+                if m == fs and s == "print1" and c == 4 and not r["error"]), None)
+    rows.append(["4 clients ≥ 300 executions/s (print(1))",
+                 *_verdict(_f(tps, 1) if tps else None, tps is not None and tps >= 300)])
+    pd = (sums.get((fs, "pandas")) or {}).get("p50")
+    rows.append(["pandas describe() p50 ≤ 20 ms", *_verdict(_f(pd, 3) if pd else None, pd is not None and pd <= 20)])
+    rss = mem_default.get("rss") if mem_default else None
+    rows.append(["fork-server RSS ≤ 40 MB (default allowlist)",
+                 *_verdict(f"{rss / 1024:.1f} MB" if rss else None, rss is not None and rss <= 40 * 1024)])
+    kids = mem_default.get("children_private") if mem_default else None
+    worst = max(kids) if kids else None
+    rows.append(["idle pooled child ≤ 8 MB private (default allowlist, worst child)",
+                 *_verdict(f"{worst / 1024:.2f} MB" if worst else None, worst is not None and worst <= 8 * 1024)])
+    return rows
 
 
 def render(ctx):
@@ -92,6 +132,9 @@ def render(ctx):
     L += ["", "## Ratio: peer p50 / codeexec p50", ""]
     L += _table(["snippet", "peer", "peer p50 ms"] + [f"÷ {r}" for r in ctx["refs"]],
                 ratio_rows(sums, ctx["snippets"], ctx["peers"], ctx["refs"]))
+    L += ["", "## Issue 6 targets (fork-server mode; informative, not a test)", ""]
+    L += _table(["target", "this run", "verdict"],
+                target_rows(sums, ctx["throughput"], ctx.get("memory_default") or {}))
     L += ["", "## Throughput (pgbench, executions/s)", ""]
     L += _table(["mechanism", "snippet", "clients", "tps", "CPU ms/exec", "errors"],
                 [[m, s, c, _f(r["tps"], 1), _f(r["cpu_ms_per_exec"]), r["error"] or "0"]
