@@ -180,6 +180,7 @@ def main():
     ctx = {"date": now.strftime("%Y-%m-%d %H:%M"), "host": host,
            "mode": "quick" if a.quick else "full", "machine": mach,
            "availability": avail, "isolation": sql_mech.isolation_report(),
+           "settings": sql_mech.codeexec_settings(),
            "latency": latency, "throughput": throughput, "memory": memory,
            "memory_default": snap,
            "notes": notes, "snippets": list(SNIPPETS),

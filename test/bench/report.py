@@ -121,6 +121,8 @@ def render(ctx):
     L += ["", "codeexec_isolation(): " + (
         iso if isinstance(iso, str) else
         ", ".join(f"{l}={'on' if a else 'OFF'}" for l, a, _ in iso)), ""]
+    if ctx["settings"]:
+        L += ["codeexec settings: " + ", ".join(f"`{n}={v}`" for n, v in ctx["settings"]), ""]
     rows, sums = latency_rows(ctx["latency"])
     L += ["## Latency, one client (ms)", "",
           "SQL mechanisms: client-side, persistent connection, `SELECT ... FROM codeexec_run($1)`. "

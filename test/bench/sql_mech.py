@@ -125,6 +125,13 @@ def isolation_report():
         return _pgerr(e)
 
 
+def codeexec_settings():
+    """[(name, setting)] of every codeexec.* GUC the server knows."""
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT name, setting FROM pg_settings WHERE name LIKE 'codeexec.%' ORDER BY name")
+        return cur.fetchall()
+
+
 def measure(mech, code, expected, max_n, budget_s, pm_pid, min_n=3):
     """Latency loop over one connection; same result shape as cli_mech.measure,
     plus backend_rss_kb (the session's backend after the loop)."""
