@@ -1,13 +1,18 @@
-"""bench.py - the benchmark driver (run by run.sh against a cluster it
-started; PGHOST/PGPORT in the environment).
+"""bench.py - the benchmark driver, run by run.sh.
 
-    bench.py [--quick] [--out-dir DIR] [--memory-json FILE]
-    bench.py memory FILE     (only: snapshot the fork server's memory to FILE)
+    bench.py phase LABEL --snippets a,b [--quick] --json FILE
+        against the cluster in PGHOST/PGPORT (configured by run.sh for this
+        phase): runs the snippets through every available mechanism, pgbench
+        at 1, 2, 4 and 8 clients for the SQL mechanisms (snippets chosen by
+        the mode), and snapshots memory; saves everything to FILE.
+    bench.py report [--quick] [--out-dir DIR] FILE...
+        merges the phases into the markdown report, written to
+        DIR/<date>-<host>[-quick].md and stdout.
 
-Runs every snippet through every available mechanism, then pgbench at 1, 2,
-4 and 8 clients for the SQL mechanisms, and writes the markdown report to
-DIR/<date>-<host>[-quick].md and stdout.  Unavailable mechanisms are listed
-with the exact error that made them so; nothing here decides pass or fail.
+Phases exist because the allowlist changes what codeexec pre-imports: the
+plain snippets run with the default allowlist, the pandas one with numpy and
+pandas added.  Unavailable mechanisms are listed with the exact error that
+made them so; nothing here decides pass or fail.
 """
 
 import argparse
@@ -15,7 +20,6 @@ import datetime
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -37,10 +41,10 @@ def log(msg):
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def reference_outputs():
+def reference_outputs(names):
     """Expected stdout of each snippet: one run of plain python3 -I -S."""
     out = {}
-    for name in SNIPPETS:
+    for name in names:
         ns, cpu, status, stdout, stderr = cli_mech.run_once(
             cli_mech.argv("python3 -I -S", cli_code(name)))
         if status != 0:
@@ -66,18 +70,6 @@ def forkserver_memory(pm_pid):
             "servers_found": len(servers)}
 
 
-def memory_only(path):
-    """Warm the fork server with one call, let its pool refill, snapshot it."""
-    err = sql_mech.setup({}).get("codeexec")
-    ok, err = sql_mech.probe("codeexec forkserver") if not err else (False, err)
-    snap = {"note": err} if not ok else {}
-    if ok:
-        time.sleep(1.0)
-        snap = forkserver_memory(sql_mech.postmaster_pid()) or {"note": "no codeexec-helper process found"}
-    with open(path, "w") as f:
-        json.dump(snap, f)
-
-
 def availability():
     """Probe every mechanism; return [(name, ok, detail)] and the usable set."""
     rows, usable = [], set()
@@ -98,34 +90,25 @@ def availability():
     return rows, usable
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
-    ap.add_argument("--memory-json", help="fork-server snapshot taken with the default allowlist")
-    ap.add_argument("cmd", nargs="*")
-    a = ap.parse_args()
-    if a.cmd[:1] == ["memory"]:
-        return memory_only(a.cmd[1])
-    cfg = QUICK if a.quick else FULL
+def run_phase(label, snippets, quick, json_path):
+    """Measure one cluster configuration and save the results as JSON."""
+    cfg = QUICK if quick else FULL
     started = time.monotonic()
     cli_mech.become_subreaper()
-
-    log("reference outputs (python3 -I -S)")
-    expected = reference_outputs()
-    errs = sql_mech.setup({n: (SNIPPETS[n][0], expected[n]) for n in SNIPPETS})
+    log(f"phase {label}: reference outputs (python3 -I -S)")
+    expected = reference_outputs(snippets)
+    errs = sql_mech.setup({n: (SNIPPETS[n][0], expected[n]) for n in snippets})
     pm_pid = sql_mech.postmaster_pid()
     with sql_mech.connect() as c, c.cursor() as cur:
         cur.execute("SHOW server_version")
         pg_version = cur.fetchone()[0]
-    mach = machine.describe(pg_version, os.environ.get("BENCH_GIT_REV", "?"))
-    log("probing mechanisms")
+    log(f"phase {label}: probing mechanisms")
     avail, usable = availability()
-    notes = [f"setup of {k} failed: {v}" for k, v in errs.items() if v]
+    notes = [f"[{label}] setup of {k} failed: {v}" for k, v in errs.items() if v]
 
     latency, backend_rss = [], {}
     order = [m for m in list(sql_mech.MECHANISMS) + list(cli_mech.PEERS) if m in usable]
-    for snip in SNIPPETS:
+    for snip in snippets:
         for mech in order:
             log(f"latency: {mech} / {snip}")
             if mech in sql_mech.MECHANISMS:
@@ -137,63 +120,94 @@ def main():
                                      cfg["max_n"], cfg["budget_s"])
             latency.append((mech, snip, r))
 
-    memory = {"backend_rss": backend_rss}
+    forkserver = {}
     if "codeexec forkserver" in usable:
         time.sleep(1.0)  # let the pool refill before looking at idle children
-        memory["forkserver"] = forkserver_memory(pm_pid)
-        if not memory["forkserver"]:
-            memory["forkserver_note"] = "no codeexec-helper process found under the postmaster"
+        forkserver = forkserver_memory(pm_pid) or {
+            "note": "no codeexec-helper process found under the postmaster"}
     else:
-        memory["forkserver_note"] = "not available (see Availability)"
+        forkserver = {"note": "not available (see Availability)"}
 
     throughput = []
-    for snip in cfg["tp_snippets"]:
+    for snip in [s for s in cfg["tp_snippets"] if s in snippets]:
         for mech in [m for m in sql_mech.MECHANISMS if m in usable]:
             for n in CLIENTS:
                 log(f"pgbench: {mech} / {snip} / {n} clients")
                 throughput.append((mech, snip, n, sql_mech.throughput(
                     mech, snip, n, cfg["tp_seconds"], os.environ.get("PGBENCH", "pgbench"), pm_pid)))
-    memory["cluster_pss_kb"] = procs.tree_pss_kb(pm_pid)
+    settings = sql_mech.codeexec_settings()
+    result = {
+        "label": label, "pg_version": pg_version, "availability": avail,
+        "isolation": sql_mech.isolation_report(), "settings": settings,
+        "latency": latency, "throughput": throughput,
+        "memory": {"forkserver": forkserver, "backend_rss": backend_rss,
+                   "cluster_pss_kb": procs.tree_pss_kb(pm_pid)},
+        "notes": notes, "seconds": time.monotonic() - started,
+    }
+    with open(json_path, "w") as f:
+        json.dump(result, f)
 
-    snap = {}
-    if a.memory_json and os.path.exists(a.memory_json):
-        with open(a.memory_json) as f:
-            snap = json.load(f)
-        if snap.get("pid"):
-            kids = snap["children_private"]
-            notes.append(
-                f"With the default allowlist (no numpy/pandas) the fork server had RSS {snap['rss']} kB, "
-                f"private {snap['private']} kB; {len(kids)} idle children, private memory median "
-                f"{statistics.median(kids) if kids else '—'} kB, max {max(kids) if kids else '—'} kB.")
-        else:
-            notes.append(f"Default-allowlist memory snapshot: {snap.get('note', 'not taken')}.")
-    notes.append("The Memory section above was taken with numpy and pandas allowlisted "
-                 "(the fork server pre-imports them).")
-    notes.append("Command-line peers get `import sys; sys.path.append('/usr/lib/python3/dist-packages')` "
-                 "prepended for the pandas snippet, since -S skips the site module.")
-    notes.append("plpython3u keeps its interpreter and imported modules between calls (the "
-                 "unsandboxed floor), so its pandas cost after the first call is only the work itself.")
-    notes.append(f"Total run time {time.monotonic() - started:.0f} s.")
 
+def write_report(paths, quick, out_dir):
+    """Merge phase results into the markdown report; print and save it."""
+    phases = []
+    for p in paths:
+        with open(p) as f:
+            phases.append(json.load(f))
+    first = phases[0]
+    usable = {m for ph in phases for m, ok, _ in ph["availability"] if ok}
+    usable |= {m.split(" (as ")[0] for m in usable}
+    notes = [n for ph in phases for n in ph["notes"]]
+    for ph in phases[1:]:
+        for row, row0 in zip(ph["availability"], first["availability"]):
+            if row[1] != row0[1]:
+                notes.append(f"[{ph['label']}] availability of {row[0]} differs: {row[2]}")
+    notes += [
+        "Phases: " + "; ".join(f"`{ph['label']}` ran {sorted({s for _, s, _ in ph['latency']})} "
+                               f"in {ph['seconds']:.0f} s" for ph in phases) + ".",
+        "Command-line peers get `import sys; sys.path.append('/usr/lib/python3/dist-packages')` "
+        "prepended for the pandas snippet, since -S skips the site module.",
+        "plpython3u keeps its interpreter and imported modules between calls (the "
+        "unsandboxed floor), so its pandas cost after the first call is only the work itself.",
+    ]
     now = datetime.datetime.now()
     host = platform.node()
     ctx = {"date": now.strftime("%Y-%m-%d %H:%M"), "host": host,
-           "mode": "quick" if a.quick else "full", "machine": mach,
-           "availability": avail, "isolation": sql_mech.isolation_report(),
-           "settings": sql_mech.codeexec_settings(),
-           "latency": latency, "throughput": throughput, "memory": memory,
-           "memory_default": snap,
+           "mode": "quick" if quick else "full",
+           "machine": machine.describe(first["pg_version"], os.environ.get("BENCH_GIT_REV", "?"),
+                                       os.environ.get("BENCH_LOAD_START")),
+           "availability": first["availability"], "isolation": first["isolation"],
+           "settings": [(ph["label"], ph["settings"]) for ph in phases],
+           "latency": [tuple(x) for ph in phases for x in ph["latency"]],
+           "throughput": [tuple(x) for ph in phases for x in ph["throughput"]],
+           "memory": [(ph["label"], ph["memory"]) for ph in phases],
+           "memory_default": first["memory"]["forkserver"],
            "notes": notes, "snippets": list(SNIPPETS),
            "peers": [p for p in PEERS if p in usable],
            "refs": [r for r in REFS if r in usable] or REFS,
            "load_end": machine.loadavg()}
     text = report.render(ctx)
-    os.makedirs(a.out_dir, exist_ok=True)
-    path = os.path.join(a.out_dir, f"{now:%Y-%m-%d}-{host}{'-quick' if a.quick else ''}.md")
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, f"{now:%Y-%m-%d}-{host}{'-quick' if quick else ''}.md")
     with open(path, "w") as f:
         f.write(text)
     print(text)
     log(f"report written to {path}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=["phase", "report"])
+    ap.add_argument("args", nargs="+")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--snippets", default=",".join(SNIPPETS))
+    ap.add_argument("--json")
+    ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+    a = ap.parse_args()
+    if a.cmd == "phase":
+        run_phase(a.args[0], [s for s in a.snippets.split(",") if s], a.quick, a.json)
+    else:
+        write_report(a.args, a.quick, a.out_dir)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
-def describe(pg_version, git_rev):
+def describe(pg_version, git_rev, load_start=None):
     """Ordered list of (item, value) describing the machine and software."""
     py, np_, pd_, pg2 = (_pymods().split() + ["?"] * 4)[:4]
     try:
@@ -70,5 +70,5 @@ def describe(pg_version, git_rev):
         ("bwrap", _cmd(["bwrap", "--version"])),
         ("runsc", _cmd(["runsc", "--version"])),
         ("codeexec commit", git_rev),
-        ("load average at start", loadavg()),
+        ("load average at start", load_start or loadavg()),
     ]

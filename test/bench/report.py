@@ -30,7 +30,7 @@ def latency_rows(latency):
 
 def _ratio(x):
     """A ratio with sensible precision whether it is 0.004 or 4000."""
-    return f"{x:.0f}×" if x >= 100 else f"{x:.1f}×" if x >= 1 else f"{x:.3f}×"
+    return f"{x:.0f}×" if x >= 100 else f"{x:.1f}×" if x >= 1 else f"{x:.2g}×"
 
 
 def ratio_rows(sums, snippets, peers, refs):
@@ -49,24 +49,33 @@ def ratio_rows(sums, snippets, peers, refs):
     return rows
 
 
-def memory_lines(mem):
-    lines = []
-    if mem.get("forkserver"):
-        fs = mem["forkserver"]
-        lines += _table(["process", "RSS kB", "Pss kB", "Private kB"],
-                        [["fork server (pid %d)" % fs["pid"], fs["rss"], fs["pss"], fs["private"]]])
-        kids = fs["children_private"]
-        if kids:
-            lines += ["", f"Idle pooled children: {len(kids)}; private memory (Private_Clean + "
-                      f"Private_Dirty) median {pystats.median(kids)} kB, max {max(kids)} kB."]
-        else:
-            lines += ["", "No idle pooled child found under the fork server."]
+def _forkserver_lines(label, fs):
+    """Lines describing one fork-server snapshot (see bench.forkserver_memory)."""
+    if not fs.get("pid"):
+        return [f"Fork server ({label}): {fs.get('note', 'not available')}."]
+    kids = fs["children_private"]
+    line = (f"Fork server ({label}): pid {fs['pid']}, RSS {fs['rss']} kB, PSS {fs['pss']} kB, "
+            f"private {fs['private']} kB; ")
+    if kids:
+        line += (f"{len(kids)} idle pooled children, private memory (Private_Clean + Private_Dirty) "
+                 f"median {pystats.median(kids)} kB, max {max(kids)} kB.")
     else:
-        lines.append("Fork server: " + mem.get("forkserver_note", "not available") + ".")
-    lines.append("")
-    lines += _table(["mechanism", "backend RSS after its runs (max, kB)"],
-                    [[m, v] for m, v in mem.get("backend_rss", {}).items()])
-    lines += ["", f"Whole cluster PSS at the end: {mem.get('cluster_pss_kb', '?')} kB."]
+        line += "no idle pooled child found under it."
+    return [line]
+
+
+def memory_lines(phases):
+    """phases: [(label, memory dict)] -> markdown lines."""
+    lines = []
+    for label, mem in phases:
+        lines += _forkserver_lines(label, mem["forkserver"]) + [""]
+    rows = []
+    for label, mem in phases:
+        for mech, kb in mem["backend_rss"].items():
+            rows.append([label, mech, kb])
+    lines += _table(["phase", "mechanism", "backend RSS after its runs (max, kB)"], rows)
+    lines += [""] + [f"Whole cluster PSS at the end of phase `{label}`: {mem['cluster_pss_kb']} kB."
+                     for label, mem in phases]
     return lines
 
 
@@ -121,8 +130,10 @@ def render(ctx):
     L += ["", "codeexec_isolation(): " + (
         iso if isinstance(iso, str) else
         ", ".join(f"{l}={'on' if a else 'OFF'}" for l, a, _ in iso)), ""]
-    if ctx["settings"]:
-        L += ["codeexec settings: " + ", ".join(f"`{n}={v}`" for n, v in ctx["settings"]), ""]
+    for label, settings in ctx["settings"]:
+        if settings:
+            L += [f"codeexec settings in phase `{label}`: " +
+                  ", ".join(f"`{n}={v}`" for n, v in settings), ""]
     rows, sums = latency_rows(ctx["latency"])
     L += ["## Latency, one client (ms)", "",
           "SQL mechanisms: client-side, persistent connection, `SELECT ... FROM codeexec_run($1)`. "

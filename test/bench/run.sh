@@ -50,20 +50,23 @@ else
 fi
 
 source "$CODEEXEC_ROOT/test/lib/cluster.sh"
-trap cluster_stop EXIT
 py=/usr/bin/python3
-default_imports='math,cmath,json,re,datetime,collections,itertools,functools,statistics,decimal,fractions,random,string,textwrap,heapq,bisect,copy,dataclasses,enum,typing,base64,hashlib,csv,io,pprint,difflib,calendar,unicodedata'
-memory_json=/tmp/codeexec-bench-memory-$PGPORT.json
-rm -f "$memory_json"
+work=$(mktemp -d /tmp/codeexec-bench-XXXXXX)
+trap 'cluster_stop; rm -rf "$work"' EXIT
+export BENCH_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# Phase 1: the fork server's memory with the default allowlist.
-if [ -n "$CLUSTER_PRELOAD" ]; then
-	cluster_start
-	"$py" "$here/bench.py" memory "$memory_json"
-	cluster_stop
-fi
+# Phase "default": the default allowlist, for the plain snippets.
+cluster_start
+# The server's own default allowlist, extended in the next phase.
+default_imports=$(cluster_psql -Atc 'SHOW codeexec.allowed_imports' 2>/dev/null) ||
+	default_imports='math,json,statistics,collections'
+"$py" "$here/bench.py" phase default --snippets print1,data "${quick[@]}" --json "$work/default.json"
+cluster_stop
 
-# Phase 2: everything, with numpy and pandas allowlisted for the import-heavy snippet.
+# Phase "numpy+pandas": the allowlist extended, for the import-heavy snippet.
 cluster_start "codeexec.allowed_imports = '$default_imports,numpy,pandas'"
-"$py" "$here/bench.py" "${quick[@]}" --memory-json "$memory_json" \
-	--out-dir "${BENCH_OUT_DIR:-$here/results}"
+"$py" "$here/bench.py" phase numpy+pandas --snippets pandas "${quick[@]}" --json "$work/pandas.json"
+cluster_stop
+
+"$py" "$here/bench.py" report "${quick[@]}" --out-dir "${BENCH_OUT_DIR:-$here/results}" \
+	"$work/default.json" "$work/pandas.json"
