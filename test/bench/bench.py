@@ -57,7 +57,7 @@ def forkserver_memory(pm_pid):
     """Snapshot of the fork server (a codeexec-helper whose parent is not one)
     and its idle children; {} when no helper process is alive."""
     tree = procs.tree(pm_pid)
-    helpers = {pid for pid in tree if procs.exe_name(pid) == "codeexec-helper"}
+    helpers = {pid for pid in tree if procs.exe_name(pid) in ("codeexec-helper", "codeexec-helpe")}
     servers = [pid for pid in helpers if tree[pid][0] not in helpers]
     if not servers:
         return {}

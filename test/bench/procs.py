@@ -54,9 +54,15 @@ def tree_cpu_seconds(root_pid):
 
 
 def exe_name(pid):
-    """Basename of the process's executable, or '' if unreadable."""
+    """Basename of the process's executable; if /proc/<pid>/exe cannot be
+    read, the command name (comm, at most 15 characters); '' if neither."""
     try:
         return os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        pass
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
     except OSError:
         return ""
 
