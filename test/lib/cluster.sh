@@ -7,13 +7,14 @@
 #
 # Settings (environment): PGBIN (server binaries; default from pg_config),
 # PGPORT (default 54329), CLUSTER_ROOT (default /tmp/codeexec-cluster-$PGPORT),
-# CLUSTER_PRELOAD (shared_preload_libraries, default codeexec).
+# CLUSTER_PRELOAD (shared_preload_libraries, default codeexec; set it empty
+# to preload nothing).
 
 : "${PG_CONFIG:=pg_config}"
 : "${PGBIN:=$($PG_CONFIG --bindir)}"
 : "${PGPORT:=54329}"
 : "${CLUSTER_ROOT:=/tmp/codeexec-cluster-$PGPORT}"
-: "${CLUSTER_PRELOAD:=codeexec}"
+: "${CLUSTER_PRELOAD=codeexec}"
 export PGPORT PGHOST="$CLUSTER_ROOT/sock" PGUSER=postgres PGDATABASE=postgres
 
 cluster_as_postgres() {
