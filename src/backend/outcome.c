@@ -295,6 +295,21 @@ outcome_from_spawn(const SpawnResult *sr, const ExecParams *params, CallOutcome 
 													sr->response_len)));
 		return;
 	}
+	decode_error = response_decode(sr->response, sr->response_len, &r);
+
+	/*
+	 * The sandbox's seccomp trap writes a complete "killed" response naming
+	 * the refused system call before the process dies (by SIGSYS, or by exit
+	 * code 128 + SIGSYS when it is the init of its PID namespace and the
+	 * signal is dropped).  That report is the most useful message; trusting
+	 * it costs nothing, since a lying helper can only make its own call fail.
+	 */
+	if (decode_error == NULL && outcome_status_is(&r, WIRE_STATUS_KILLED) &&
+		(WIFSIGNALED(ws) || (WIFEXITED(ws) && WEXITSTATUS(ws) != 0)))
+	{
+		outcome_from_response(&r, sr, out);
+		return;
+	}
 	if (WIFSIGNALED(ws))
 	{
 		int			sig = WTERMSIG(ws);
@@ -309,7 +324,6 @@ outcome_from_spawn(const SpawnResult *sr, const ExecParams *params, CallOutcome 
 		return;
 	}
 
-	decode_error = response_decode(sr->response, sr->response_len, &r);
 	if (decode_error == NULL &&
 		(outcome_status_is(&r, WIRE_STATUS_SANDBOX_ERROR) ||
 		 outcome_status_is(&r, WIRE_STATUS_HELPER_ERROR)))
