@@ -1,0 +1,150 @@
+/*-------------------------------------------------------------------------
+ *
+ * history.c
+ *	  Recording one codeexec_execution row per call (pipeline step 5),
+ *	  committed by the recorder worker independently of the caller's
+ *	  transaction: the caller's ROLLBACK cannot remove it, and the row is
+ *	  committed before history_record() returns, so the caller's next
+ *	  statement sees it.  No SPI in the caller, so this also works from a
+ *	  PG_CATCH block (see history.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "history.h"
+#include "recorder.h"
+#include "recorder_msg.h"
+
+#define HISTORY_NCOLS 21
+
+/*
+ * history_encode: serialise rec, plus the calling role's name, in the
+ * order history_apply_record() reads it.
+ */
+static void
+history_encode(StringInfo buf, const ExecRecord *rec)
+{
+	pq_sendbyte(buf, rec->has_user_id);
+	pq_sendint64(buf, rec->user_id);
+	recorder_msg_put_text(buf, GetUserNameFromId(GetUserId(), false));
+	recorder_msg_put_text(buf, rec->code);
+	recorder_msg_put_jsonb(buf, rec->context);
+	recorder_msg_put_text(buf, rec->status);
+	pq_sendbyte(buf, rec->success);
+	recorder_msg_put_text(buf, rec->stdout_text);
+	recorder_msg_put_text(buf, rec->stderr_text);
+	recorder_msg_put_jsonb(buf, rec->result);
+	recorder_msg_put_text(buf, rec->error_type);
+	recorder_msg_put_text(buf, rec->error_message);
+	recorder_msg_put_jsonb(buf, rec->violations);
+	recorder_msg_put_jsonb(buf, rec->redactions);
+	pq_sendbyte(buf, rec->output_truncated);
+	pq_sendfloat8(buf, rec->execution_time_seconds);
+	pq_sendfloat8(buf, rec->cpu_time_seconds);
+	pq_sendint64(buf, rec->peak_memory_kb);
+	pq_sendint32(buf, rec->timeout_ms);
+	pq_sendint32(buf, rec->memory_mb);
+	recorder_msg_put_text(buf, rec->sandbox_mode);
+	recorder_msg_put_text(buf, rec->tag);
+}
+
+/*
+ * history_record: commit one history row for rec through the recorder and
+ * return its id.  May be called from a PG_CATCH block (e.g. to record a
+ * cancelled call before re-throwing) provided the caller holds interrupts
+ * (HOLD_INTERRUPTS) around it; the wait is then bounded and, should the
+ * worker not answer in time, -1 is returned while the worker still commits
+ * the row.  Outside that case a recorder failure is an ERROR.
+ */
+int64
+history_record(const ExecRecord *rec)
+{
+	StringInfoData buf;
+	RecorderReply reply;
+
+	initStringInfo(&buf);
+	history_encode(&buf, rec);
+	recorder_call(RECORDER_RECORD, &buf, &reply);
+	pfree(buf.data);
+	return reply.ok ? reply.id : -1;
+}
+
+/*
+ * history_apply_record: worker side.  Insert the row decoded from msg into
+ * the extension's codeexec_execution table and return its id.
+ */
+int64
+history_apply_record(StringInfo msg, const char *schema)
+{
+	static const Oid types[HISTORY_NCOLS] = {
+		INT8OID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, BOOLOID, TEXTOID,
+		TEXTOID, JSONBOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, BOOLOID,
+		FLOAT8OID, FLOAT8OID, INT8OID, INT4OID, INT4OID, TEXTOID, TEXTOID
+	};
+	Datum		values[HISTORY_NCOLS];
+	char		nulls[HISTORY_NCOLS];
+	bool		isnull;
+	int			i = 0;
+	double		cpu;
+	int64		peak;
+	char	   *sql;
+	int64		id;
+
+	memset(nulls, ' ', sizeof(nulls));
+	nulls[0] = pq_getmsgbyte(msg) ? ' ' : 'n';
+	values[i++] = Int64GetDatum(pq_getmsgint64(msg));
+#define HISTORY_GET(getter) \
+	do { values[i] = getter(msg, &isnull); nulls[i++] = isnull ? 'n' : ' '; } while (0)
+	HISTORY_GET(recorder_msg_get_text); /* role_name */
+	HISTORY_GET(recorder_msg_get_text); /* code */
+	HISTORY_GET(recorder_msg_get_jsonb);	/* context */
+	HISTORY_GET(recorder_msg_get_text); /* status */
+	values[i++] = BoolGetDatum(pq_getmsgbyte(msg));
+	HISTORY_GET(recorder_msg_get_text); /* stdout */
+	HISTORY_GET(recorder_msg_get_text); /* stderr */
+	HISTORY_GET(recorder_msg_get_jsonb);	/* result */
+	HISTORY_GET(recorder_msg_get_text); /* error_type */
+	HISTORY_GET(recorder_msg_get_text); /* error_message */
+	HISTORY_GET(recorder_msg_get_jsonb);	/* violations */
+	HISTORY_GET(recorder_msg_get_jsonb);	/* redactions */
+	values[i++] = BoolGetDatum(pq_getmsgbyte(msg));
+	values[i++] = Float8GetDatum(pq_getmsgfloat8(msg));
+	cpu = pq_getmsgfloat8(msg);
+	nulls[i] = cpu < 0 ? 'n' : ' ';
+	values[i++] = Float8GetDatum(cpu);
+	peak = pq_getmsgint64(msg);
+	nulls[i] = peak < 0 ? 'n' : ' ';
+	values[i++] = Int64GetDatum(peak);
+	values[i++] = Int32GetDatum(pq_getmsgint(msg, 4));
+	values[i++] = Int32GetDatum(pq_getmsgint(msg, 4));
+	HISTORY_GET(recorder_msg_get_text); /* sandbox_mode */
+	HISTORY_GET(recorder_msg_get_text); /* tag */
+#undef HISTORY_GET
+	pq_getmsgend(msg);
+	Assert(i == HISTORY_NCOLS);
+
+	sql = psprintf("INSERT INTO %s.codeexec_execution"
+				   " (user_id, role_name, code, code_sha256, context, status, success,"
+				   "  stdout, stderr, result, error_type, error_message, violations,"
+				   "  redactions, output_truncated, execution_time_seconds,"
+				   "  cpu_time_seconds, peak_memory_kb, timeout_ms, memory_mb,"
+				   "  sandbox_mode, tag)"
+				   " VALUES ($1, $2, $3, pg_catalog.encode(pg_catalog.sha256("
+				   "  pg_catalog.convert_to($3, 'UTF8')), 'hex'), $4, $5, $6, $7, $8,"
+				   "  $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+				   " RETURNING id", schema);
+	if (SPI_execute_with_args(sql, HISTORY_NCOLS, (Oid *) types, values, nulls,
+							  false, 1) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "codeexec recorder: insert into codeexec_execution failed");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	pfree(sql);
+	return id;
+}

@@ -1,0 +1,58 @@
+/*-------------------------------------------------------------------------
+ *
+ * recorder.h
+ *	  The recorder: commits history rows and quota accounting independently
+ *	  of the caller's transaction, so ROLLBACK cannot undo them.  Backend
+ *	  only.
+ *
+ * A backend hands a request (admit, charge or record) to the recorder
+ * worker of its database through shared memory and waits on its latch for
+ * the reply, which arrives only after the worker's transaction committed.
+ * One worker per database is started on first use and exits when idle.
+ * The library must be in shared_preload_libraries (the shared memory is
+ * requested at postmaster start); recorder_require_preloaded() raises the
+ * documented ERROR otherwise.
+ *
+ * Calls run.c / _PG_init make:
+ *	  _PG_init:  if (process_shared_preload_libraries_in_progress)
+ *					 recorder_init();
+ *	  codeexec_run, before anything else:  recorder_require_preloaded();
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CODEEXEC_RECORDER_H
+#define CODEEXEC_RECORDER_H
+
+#include "postgres.h"
+#include "lib/stringinfo.h"
+
+typedef enum RecorderKind
+{
+	RECORDER_ADMIT = 1,			/* check-and-consume one execution */
+	RECORDER_CHARGE,			/* add CPU seconds after a run */
+	RECORDER_RECORD				/* insert one codeexec_execution row */
+} RecorderKind;
+
+typedef struct RecorderReply
+{
+	bool		ok;				/* false: the worker failed; see errmsg */
+	bool		admitted;		/* RECORDER_ADMIT */
+	int64		id;				/* RECORDER_RECORD: the committed row's id */
+	char		errmsg[256];
+} RecorderReply;
+
+extern void recorder_init(void);
+extern void recorder_require_preloaded(void);
+extern bool recorder_available(void);
+
+/*
+ * Send one request (payload encoded by recorder_msg.c) and wait for the
+ * committed reply.  Raises ERROR if the worker reports a failure.
+ */
+extern void recorder_call(RecorderKind kind, StringInfo payload,
+						  RecorderReply *reply);
+
+/* Worker entry point (registered dynamically, one per database). */
+extern PGDLLEXPORT void recorder_worker_main(Datum main_arg);
+
+#endif
