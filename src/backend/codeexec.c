@@ -75,12 +75,13 @@ codeexec_run(PG_FUNCTION_ARGS)
 	{
 		rec.status = "ok";
 		rec.success = true;
-		if (strncmp(code, "sleep:", 6) == 0)
+		if (strncmp(code, "sleep:", 6) == 0 || strstr(code, "while True") != NULL)
 		{
 			/* What run.c must do: record a cancelled call, then re-throw. */
+			history_begin(&rec);
 			PG_TRY();
 			{
-				int			ms = atoi(code + 6);
+				int			ms = strncmp(code, "sleep:", 6) == 0 ? atoi(code + 6) : 10000;
 
 				while (ms > 0)
 				{

@@ -12,10 +12,12 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
@@ -57,12 +59,107 @@ history_encode(StringInfo buf, const ExecRecord *rec)
 }
 
 /*
+ * The record of the call in progress, committed as 'cancelled' if the call
+ * ends without history_record(): the backend exits (pg_terminate_backend
+ * raises FATAL, which no PG_CATCH sees) or the (sub)transaction aborts.
+ */
+static RecorderPrepared history_pending;
+static bool history_has_pending = false;
+static bool history_callbacks_registered = false;
+
+/* history_send_pending: commit the pending record, if any, via the worker. */
+static void
+history_send_pending(void)
+{
+	if (!history_has_pending)
+		return;
+	history_has_pending = false;
+	(void) recorder_send_prepared(&history_pending);
+}
+
+/* history_drop_pending: forget the pending record, if any. */
+static void
+history_drop_pending(void)
+{
+	if (!history_has_pending)
+		return;
+	history_has_pending = false;
+	recorder_discard(&history_pending);
+}
+
+static void
+history_exit_callback(int code, Datum arg)
+{
+	history_send_pending();
+}
+
+static void
+history_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		history_send_pending();
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+			 event == XACT_EVENT_PREPARE)
+		history_drop_pending();
+}
+
+static void
+history_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		history_send_pending();
+}
+
+/*
+ * history_begin: the call described by rec (its inputs; outcome fields are
+ * ignored) is admitted and about to run.  Until history_record() is called,
+ * a backend exit or transaction abort commits a row for it with status
+ * 'cancelled', so a call killed mid-run (pg_terminate_backend, a cancel
+ * that escapes the caller) still leaves exactly one history row.
+ */
+void
+history_begin(const ExecRecord *rec)
+{
+	ExecRecord	cancelled = *rec;
+	StringInfoData buf;
+
+	recorder_require_preloaded();
+	if (!history_callbacks_registered)
+	{
+		before_shmem_exit(history_exit_callback, (Datum) 0);
+		RegisterXactCallback(history_xact_callback, NULL);
+		RegisterSubXactCallback(history_subxact_callback, NULL);
+		history_callbacks_registered = true;
+	}
+	history_drop_pending();
+
+	cancelled.status = "cancelled";
+	cancelled.success = false;
+	cancelled.stdout_text = NULL;
+	cancelled.stderr_text = NULL;
+	cancelled.result = NULL;
+	cancelled.error_type = NULL;
+	cancelled.error_message = "the call was interrupted before it completed";
+	cancelled.violations = NULL;
+	cancelled.redactions = NULL;
+	cancelled.cpu_time_seconds = -1;
+	cancelled.peak_memory_kb = -1;
+	initStringInfo(&buf);
+	history_encode(&buf, &cancelled);
+	recorder_prepare(&history_pending, RECORDER_RECORD, &buf);
+	history_has_pending = true;
+	pfree(buf.data);
+}
+
+/*
  * history_record: commit one history row for rec through the recorder and
- * return its id.  May be called from a PG_CATCH block (e.g. to record a
- * cancelled call before re-throwing) provided the caller holds interrupts
- * (HOLD_INTERRUPTS) around it; the wait is then bounded and, should the
- * worker not answer in time, -1 is returned while the worker still commits
- * the row.  Outside that case a recorder failure is an ERROR.
+ * return its id; ends what history_begin() started.  May be called from a
+ * PG_CATCH block (e.g. to record a cancelled call before re-throwing)
+ * provided the caller holds interrupts (HOLD_INTERRUPTS) around it; the
+ * wait is then bounded and, should the worker not answer in time, -1 is
+ * returned while the worker still commits the row.  Outside that case a
+ * recorder failure is an ERROR.
  */
 int64
 history_record(const ExecRecord *rec)
@@ -70,6 +167,7 @@ history_record(const ExecRecord *rec)
 	StringInfoData buf;
 	RecorderReply reply;
 
+	history_drop_pending();
 	initStringInfo(&buf);
 	history_encode(&buf, rec);
 	recorder_call(RECORDER_RECORD, &buf, &reply);

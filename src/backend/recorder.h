@@ -52,6 +52,25 @@ extern bool recorder_available(void);
 extern void recorder_call(RecorderKind kind, StringInfo payload,
 						  RecorderReply *reply);
 
+/*
+ * A request made ready in advance (recorder_prepare, which may ERROR), to
+ * be sent later from a path that must not fail or wait long (transaction
+ * abort, backend exit): recorder_send_prepared publishes it without waiting
+ * for the reply; recorder_discard drops it.
+ */
+typedef struct RecorderPrepared
+{
+	RecorderKind kind;
+	uint32		len;
+	char	   *data;			/* inline copy (TopMemoryContext), or NULL */
+	uint32		handle;			/* else a pinned DSM segment's handle */
+} RecorderPrepared;
+
+extern void recorder_prepare(RecorderPrepared *req, RecorderKind kind,
+							 StringInfo payload);
+extern bool recorder_send_prepared(RecorderPrepared *req);
+extern void recorder_discard(RecorderPrepared *req);
+
 /* Worker entry point (registered dynamically, one per database). */
 extern PGDLLEXPORT void recorder_worker_main(Datum main_arg);
 

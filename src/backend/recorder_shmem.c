@@ -17,6 +17,8 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/wait_event.h"
 
 #include "recorder_int.h"
@@ -160,9 +162,9 @@ recorder_claim_launch(bool *launch)
 	return -1;
 }
 
-/* recorder_launch_failed: give up a claimed launch and report why. */
+/* recorder_unclaim_launch: give up a claimed launch that did not happen. */
 static void
-recorder_launch_failed(const char *detail)
+recorder_unclaim_launch(void)
 {
 	RecorderDb *db;
 
@@ -171,6 +173,13 @@ recorder_launch_failed(const char *detail)
 	if (db != NULL && db->state == RDB_STARTING)
 		db->state = RDB_NONE;
 	LWLockRelease(recorder_shared->lock);
+}
+
+/* recorder_launch_failed: give up a claimed launch and report why. */
+static void
+recorder_launch_failed(const char *detail)
+{
+	recorder_unclaim_launch();
 	ereport(ERROR,
 			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 			 errmsg("could not start the codeexec recorder worker"),
@@ -180,10 +189,12 @@ recorder_launch_failed(const char *detail)
 
 /*
  * recorder_launch: start the recorder worker for this database (the caller
- * claimed the launch) and wait until it is running.
+ * claimed the launch).  With wait, wait until it runs and ERROR if it
+ * cannot start; without (exit paths), just register it and give up the
+ * claim quietly on failure.
  */
 static void
-recorder_launch(void)
+recorder_launch(bool wait)
 {
 	BackgroundWorker bgw;
 	BackgroundWorkerHandle *handle;
@@ -198,11 +209,16 @@ recorder_launch(void)
 	snprintf(bgw.bgw_name, BGW_MAXLEN, "codeexec recorder for database %u", MyDatabaseId);
 	snprintf(bgw.bgw_type, BGW_MAXLEN, "codeexec recorder");
 	bgw.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
-	bgw.bgw_notify_pid = MyProcPid;
+	bgw.bgw_notify_pid = wait ? MyProcPid : 0;
 
 	if (!RegisterDynamicBackgroundWorker(&bgw, &handle))
-		recorder_launch_failed("No background worker slot is free.");
-	if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
+	{
+		if (wait)
+			recorder_launch_failed("No background worker slot is free.");
+		recorder_unclaim_launch();
+		return;
+	}
+	if (wait && WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
 		recorder_launch_failed("The worker exited during start-up; see the server log.");
 	pfree(handle);
 }
@@ -241,7 +257,7 @@ recorder_wait_slot(RecorderSlot *slot, RecorderReply *reply)
 		if (state == RSLOT_DONE || state == RSLOT_FREE)
 			return state == RSLOT_DONE || reply == NULL;
 		if (launch)
-			recorder_launch();
+			recorder_launch(true);
 		else if (worker >= 0)
 			SetLatch(&GetPGProcByNumber(worker)->procLatch);
 
@@ -256,42 +272,133 @@ recorder_wait_slot(RecorderSlot *slot, RecorderReply *reply)
 }
 
 /*
- * recorder_publish: put one request into our slot (inline, or through a
- * pinned DSM segment the worker releases) and mark it PENDING.  The slot
- * must be FREE.  Interrupts are held between pinning and publishing so a
- * segment is never pinned without the worker knowing its handle.
+ * recorder_prepare: make a request ready to publish: kept inline (copied)
+ * if it fits the slot, otherwise copied into a new pinned DSM segment that
+ * stays alive, unmapped, until the worker (or recorder_discard) unpins it.
+ * May ERROR; recorder_send_prepared() then cannot fail for lack of memory.
+ */
+void
+recorder_prepare(RecorderPrepared *req, RecorderKind kind, StringInfo payload)
+{
+	req->kind = kind;
+	req->len = payload->len;
+	req->handle = DSM_HANDLE_INVALID;
+	req->data = NULL;
+	if (payload->len <= RECORDER_INLINE_BYTES)
+	{
+		req->data = MemoryContextAlloc(TopMemoryContext, Max(payload->len, 1));
+		memcpy(req->data, payload->data, payload->len);
+	}
+	else
+	{
+		ResourceOwner owner = CurrentResourceOwner;
+		dsm_segment *seg;
+
+		/* Session-lifetime mapping: we unmap it ourselves right away. */
+		CurrentResourceOwner = NULL;
+		seg = dsm_create(payload->len, 0);
+		CurrentResourceOwner = owner;
+		memcpy(dsm_segment_address(seg), payload->data, payload->len);
+		HOLD_INTERRUPTS();
+		dsm_pin_segment(seg);
+		req->handle = dsm_segment_handle(seg);
+		RESUME_INTERRUPTS();
+		dsm_detach(seg);
+	}
+}
+
+/* recorder_discard: release a prepared request that will not be sent. */
+void
+recorder_discard(RecorderPrepared *req)
+{
+	if (req->handle != DSM_HANDLE_INVALID)
+		dsm_unpin_segment(req->handle);
+	if (req->data)
+		pfree(req->data);
+	req->handle = DSM_HANDLE_INVALID;
+	req->data = NULL;
+}
+
+/*
+ * recorder_publish: put a prepared request into our slot, which must be
+ * FREE, mark it PENDING and wake the worker.  Ownership of the payload
+ * passes to the worker.  Does not ERROR.  Unless the caller will wait for
+ * the reply (and start a worker if needed), start one here if none runs.
  */
 static void
-recorder_publish(RecorderSlot *slot, RecorderKind kind, StringInfo payload)
+recorder_publish(RecorderSlot *slot, RecorderPrepared *req, bool wait_reply)
 {
-	dsm_segment *seg = NULL;
-	dsm_handle	handle = DSM_HANDLE_INVALID;
+	int			worker = -1;
+	bool		launch = false;
+	RecorderDb *db;
 
-	if (payload->len > RECORDER_INLINE_BYTES)
-	{
-		seg = dsm_create(payload->len, 0);
-		memcpy(dsm_segment_address(seg), payload->data, payload->len);
-		handle = dsm_segment_handle(seg);
-	}
-
-	HOLD_INTERRUPTS();
-	if (seg)
-		dsm_pin_segment(seg);
 	LWLockAcquire(recorder_shared->lock, LW_EXCLUSIVE);
 	Assert(slot->state == RSLOT_FREE);
-	slot->kind = kind;
+	slot->kind = req->kind;
 	slot->dboid = MyDatabaseId;
-	slot->handle = handle;
-	slot->len = payload->len;
-	if (seg == NULL)
-		memcpy(slot->inline_data, payload->data, payload->len);
+	slot->handle = req->handle;
+	slot->len = req->len;
+	if (req->data)
+		memcpy(slot->inline_data, req->data, req->len);
 	memset(&slot->reply, 0, sizeof(slot->reply));
 	slot->state = RSLOT_PENDING;
+	db = recorder_find_db(MyDatabaseId, false);
+	if (db != NULL && db->state == RDB_RUNNING)
+		worker = db->procno;
+	else if (!wait_reply && recorder_find_db(MyDatabaseId, true) != NULL)
+		worker = recorder_claim_launch(&launch);
 	LWLockRelease(recorder_shared->lock);
-	RESUME_INTERRUPTS();
 
-	if (seg)
-		dsm_detach(seg);
+	if (worker >= 0)
+		SetLatch(&GetPGProcByNumber(worker)->procLatch);
+	/* Nobody will wait for this one: start a worker for it now. */
+	if (launch)
+		recorder_launch(false);
+	if (req->data)
+		pfree(req->data);
+	req->data = NULL;
+	req->handle = DSM_HANDLE_INVALID;
+}
+
+/* recorder_my_slot: this backend's slot; ERROR outside a database backend. */
+static RecorderSlot *
+recorder_my_slot(void)
+{
+	recorder_require_preloaded();
+	if (MyProc == NULL || MyProc->pgprocno >= recorder_shared->nslots ||
+		!OidIsValid(MyDatabaseId))
+		elog(ERROR, "codeexec recorder called outside a database backend");
+	return &recorder_shared->slots[MyProc->pgprocno];
+}
+
+/*
+ * recorder_send_prepared: publish a prepared request without waiting for
+ * its reply (the worker commits it even if this backend exits at once).
+ * For exit and abort paths: waits, bounded and with interrupts held, for
+ * an earlier request of ours to finish first.  Returns false (and discards
+ * the request) if the slot did not become free in time.
+ */
+bool
+recorder_send_prepared(RecorderPrepared *req)
+{
+	RecorderSlot *slot;
+	bool		ok;
+
+	if (recorder_shared == NULL || MyProc == NULL ||
+		MyProc->pgprocno >= recorder_shared->nslots || !OidIsValid(MyDatabaseId))
+	{
+		recorder_discard(req);
+		return false;
+	}
+	slot = &recorder_shared->slots[MyProc->pgprocno];
+	HOLD_INTERRUPTS();
+	ok = recorder_wait_slot(slot, NULL);
+	if (ok)
+		recorder_publish(slot, req, false);
+	else
+		recorder_discard(req);
+	RESUME_INTERRUPTS();
+	return ok;
 }
 
 /*
@@ -304,27 +411,22 @@ recorder_publish(RecorderSlot *slot, RecorderKind kind, StringInfo payload)
 void
 recorder_call(RecorderKind kind, StringInfo payload, RecorderReply *reply)
 {
-	RecorderSlot *slot;
+	RecorderSlot *slot = recorder_my_slot();
+	RecorderPrepared req;
 
-	recorder_require_preloaded();
-	if (MyProc == NULL || MyProc->pgprocno >= recorder_shared->nslots ||
-		!OidIsValid(MyDatabaseId))
-		elog(ERROR, "codeexec recorder called outside a database backend");
-	slot = &recorder_shared->slots[MyProc->pgprocno];
-
+	memset(reply, 0, sizeof(*reply));
 	/* A request left by an earlier, interrupted call must finish first. */
 	if (!recorder_wait_slot(slot, NULL))
 	{
-		memset(reply, 0, sizeof(*reply));
 		strlcpy(reply->errmsg, "timed out waiting for an earlier request", sizeof(reply->errmsg));
 		return;
 	}
 
-	recorder_publish(slot, kind, payload);
+	recorder_prepare(&req, kind, payload);
+	recorder_publish(slot, &req, true);
 
 	if (!recorder_wait_slot(slot, reply))
 	{
-		memset(reply, 0, sizeof(*reply));
 		strlcpy(reply->errmsg, "timed out waiting for the recorder", sizeof(reply->errmsg));
 		return;
 	}
