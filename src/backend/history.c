@@ -27,6 +27,27 @@
 
 #define HISTORY_NCOLS 21
 
+static const Oid history_types[HISTORY_NCOLS] = {
+	INT8OID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, BOOLOID, TEXTOID,
+	TEXTOID, JSONBOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, BOOLOID,
+	FLOAT8OID, FLOAT8OID, INT8OID, INT4OID, INT4OID, TEXTOID, TEXTOID
+};
+
+/* Worker side: the INSERT of one history row. */
+static RecorderPlan history_insert = {
+	"INSERT INTO %s.codeexec_execution"
+	" (user_id, role_name, code, code_sha256, context, status, success,"
+	"  stdout, stderr, result, error_type, error_message, violations,"
+	"  redactions, output_truncated, execution_time_seconds,"
+	"  cpu_time_seconds, peak_memory_kb, timeout_ms, memory_mb,"
+	"  sandbox_mode, tag)"
+	" VALUES ($1, $2, $3, pg_catalog.encode(pg_catalog.sha256("
+	"  pg_catalog.convert_to($3, 'UTF8')), 'hex'), $4, $5, $6, $7, $8,"
+	"  $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+	" RETURNING id",
+	HISTORY_NCOLS, history_types
+};
+
 /*
  * history_encode: serialise rec, plus the calling role's name, in the
  * order history_apply_record() reads it.
@@ -182,18 +203,12 @@ history_record(const ExecRecord *rec)
 int64
 history_apply_record(StringInfo msg, const char *schema)
 {
-	static const Oid types[HISTORY_NCOLS] = {
-		INT8OID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, BOOLOID, TEXTOID,
-		TEXTOID, JSONBOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, BOOLOID,
-		FLOAT8OID, FLOAT8OID, INT8OID, INT4OID, INT4OID, TEXTOID, TEXTOID
-	};
 	Datum		values[HISTORY_NCOLS];
 	char		nulls[HISTORY_NCOLS];
 	bool		isnull;
 	int			i = 0;
 	double		cpu;
 	int64		peak;
-	char	   *sql;
 	int64		id;
 
 	memset(nulls, ' ', sizeof(nulls));
@@ -229,20 +244,9 @@ history_apply_record(StringInfo msg, const char *schema)
 	pq_getmsgend(msg);
 	Assert(i == HISTORY_NCOLS);
 
-	sql = psprintf("INSERT INTO %s.codeexec_execution"
-				   " (user_id, role_name, code, code_sha256, context, status, success,"
-				   "  stdout, stderr, result, error_type, error_message, violations,"
-				   "  redactions, output_truncated, execution_time_seconds,"
-				   "  cpu_time_seconds, peak_memory_kb, timeout_ms, memory_mb,"
-				   "  sandbox_mode, tag)"
-				   " VALUES ($1, $2, $3, pg_catalog.encode(pg_catalog.sha256("
-				   "  pg_catalog.convert_to($3, 'UTF8')), 'hex'), $4, $5, $6, $7, $8,"
-				   "  $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
-				   " RETURNING id", schema);
-	if (SPI_execute_with_args(sql, HISTORY_NCOLS, (Oid *) types, values, nulls,
-							  false, 1) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+	if (SPI_execute_plan(recorder_plan(&history_insert, schema), values, nulls,
+						 false, 1) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "codeexec recorder: insert into codeexec_execution failed");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	pfree(sql);
 	return id;
 }

@@ -144,57 +144,63 @@ quota_charge(bool has_user_id, int64 user_id, double cpu_seconds)
 	pfree(buf.data);
 }
 
+static const Oid quota_types[4] = {INT8OID, INT4OID, FLOAT8OID, TEXTOID};
+static const Oid quota_charge_types[2] = {INT8OID, FLOAT8OID};
+
 /*
- * quota_consume: worker side.  Consume one execution of user_id's row if it
- * is within its limits, resetting an ended period first.  Returns whether
- * a row was consumed.
+ * Worker side: consume one execution of a row if it is within its limits,
+ * resetting an ended period first.  "Ended" is evaluated on the old row
+ * version, and so is every SET expression.
  */
-static bool
-quota_consume(const char *schema, int64 user_id)
+static RecorderPlan quota_consume_plan = {
+	"UPDATE %s.codeexec_quota q SET"
+	" executions_used = CASE WHEN q.period_end <= now() THEN 1"
+	"   ELSE q.executions_used + 1 END,"
+	" cpu_seconds_used = CASE WHEN q.period_end <= now() THEN 0"
+	"   ELSE q.cpu_seconds_used END,"
+	" period_start = CASE WHEN q.period_end <= now() THEN now()"
+	"   ELSE q.period_start END,"
+	" period_end = CASE WHEN q.period_end <= now() THEN now() + q.period"
+	"   ELSE q.period_end END"
+	" WHERE q.user_id = $1"
+	" AND (q.executions_limit < 0 OR"
+	"   (CASE WHEN q.period_end <= now() THEN 0 ELSE q.executions_used END)"
+	"   < q.executions_limit)"
+	" AND (q.cpu_seconds_limit IS NULL OR"
+	"   (CASE WHEN q.period_end <= now() THEN 0 ELSE q.cpu_seconds_used END)"
+	"   < q.cpu_seconds_limit)",
+	1, quota_types
+};
+
+static RecorderPlan quota_exists_plan = {
+	"SELECT 1 FROM %s.codeexec_quota WHERE user_id = $1",
+	1, quota_types
+};
+
+/* A row with the defaults the caller's GUCs give, for a user without one. */
+static RecorderPlan quota_insert_plan = {
+	"INSERT INTO %s.codeexec_quota (user_id, executions_limit,"
+	" executions_used, cpu_seconds_limit, cpu_seconds_used, period,"
+	" period_start, period_end)"
+	" VALUES ($1, $2, 0, $3, 0, $4::interval, now(), now() + $4::interval)"
+	" ON CONFLICT (user_id) DO NOTHING",
+	4, quota_types
+};
+
+static RecorderPlan quota_charge_plan = {
+	"UPDATE %s.codeexec_quota SET cpu_seconds_used = cpu_seconds_used + $2"
+	" WHERE user_id = $1",
+	2, quota_charge_types
+};
+
+/* quota_exec: run a prepared quota statement; ERROR on an unexpected result. */
+static uint64
+quota_exec(RecorderPlan *rp, const char *schema, Datum *values, const char *nulls,
+		   int expect)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(user_id)};
-	char	   *sql;
-	int			rc;
-
-	/* "ended" is evaluated on the old row; all SET expressions see it too. */
-	sql = psprintf("UPDATE %s.codeexec_quota q SET"
-				   " executions_used = CASE WHEN q.period_end <= now() THEN 1"
-				   "   ELSE q.executions_used + 1 END,"
-				   " cpu_seconds_used = CASE WHEN q.period_end <= now() THEN 0"
-				   "   ELSE q.cpu_seconds_used END,"
-				   " period_start = CASE WHEN q.period_end <= now() THEN now()"
-				   "   ELSE q.period_start END,"
-				   " period_end = CASE WHEN q.period_end <= now() THEN now() + q.period"
-				   "   ELSE q.period_end END"
-				   " WHERE q.user_id = $1"
-				   " AND (q.executions_limit < 0 OR"
-				   "   (CASE WHEN q.period_end <= now() THEN 0 ELSE q.executions_used END)"
-				   "   < q.executions_limit)"
-				   " AND (q.cpu_seconds_limit IS NULL OR"
-				   "   (CASE WHEN q.period_end <= now() THEN 0 ELSE q.cpu_seconds_used END)"
-				   "   < q.cpu_seconds_limit)",
-				   schema);
-	rc = SPI_execute_with_args(sql, 1, types, values, NULL, false, 0);
-	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "codeexec recorder: quota update failed");
-	pfree(sql);
-	return SPI_processed == 1;
-}
-
-/* quota_row_exists: worker side; does user_id have a codeexec_quota row? */
-static bool
-quota_row_exists(const char *schema, int64 user_id)
-{
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(user_id)};
-	char	   *sql;
-
-	sql = psprintf("SELECT 1 FROM %s.codeexec_quota WHERE user_id = $1", schema);
-	if (SPI_execute_with_args(sql, 1, types, values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "codeexec recorder: quota lookup failed");
-	pfree(sql);
-	return SPI_processed > 0;
+	if (SPI_execute_plan(recorder_plan(rp, schema), values, nulls, false, 0) != expect)
+		elog(ERROR, "codeexec recorder: quota statement failed");
+	return SPI_processed;
 }
 
 /*
@@ -209,15 +215,14 @@ quota_apply_admit(StringInfo msg, const char *schema)
 	double		def_cpu = pq_getmsgfloat8(msg);
 	bool		isnull;
 	Datum		def_period = recorder_msg_get_text(msg, &isnull);
-	Oid			types[4] = {INT8OID, INT4OID, FLOAT8OID, TEXTOID};
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', def_cpu < 0 ? 'n' : ' ', ' '};
-	char	   *sql;
+	Datum		key = Int64GetDatum(user_id);
 
 	pq_getmsgend(msg);
-	if (quota_consume(schema, user_id))
+	if (quota_exec(&quota_consume_plan, schema, &key, NULL, SPI_OK_UPDATE) == 1)
 		return true;
-	if (quota_row_exists(schema, user_id))
+	if (quota_exec(&quota_exists_plan, schema, &key, NULL, SPI_OK_SELECT) > 0)
 		return false;
 	if (def_limit < 0 && def_cpu < 0)
 		return true;			/* unlimited by default: nothing to count */
@@ -226,31 +231,18 @@ quota_apply_admit(StringInfo msg, const char *schema)
 	values[1] = Int32GetDatum(def_limit);
 	values[2] = Float8GetDatum(def_cpu);
 	values[3] = def_period;
-	sql = psprintf("INSERT INTO %s.codeexec_quota (user_id, executions_limit,"
-				   " executions_used, cpu_seconds_limit, cpu_seconds_used, period,"
-				   " period_start, period_end)"
-				   " VALUES ($1, $2, 0, $3, 0, $4::interval, now(), now() + $4::interval)"
-				   " ON CONFLICT (user_id) DO NOTHING", schema);
-	if (SPI_execute_with_args(sql, 4, types, values, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "codeexec recorder: quota insert failed");
-	pfree(sql);
-	return quota_consume(schema, user_id);
+	(void) quota_exec(&quota_insert_plan, schema, values, nulls, SPI_OK_INSERT);
+	return quota_exec(&quota_consume_plan, schema, &key, NULL, SPI_OK_UPDATE) == 1;
 }
 
 /* quota_apply_charge: worker side of quota_charge(). */
 void
 quota_apply_charge(StringInfo msg, const char *schema)
 {
-	Oid			types[2] = {INT8OID, FLOAT8OID};
 	Datum		values[2];
-	char	   *sql;
 
 	values[0] = Int64GetDatum(pq_getmsgint64(msg));
 	values[1] = Float8GetDatum(pq_getmsgfloat8(msg));
 	pq_getmsgend(msg);
-	sql = psprintf("UPDATE %s.codeexec_quota SET cpu_seconds_used = cpu_seconds_used + $2"
-				   " WHERE user_id = $1", schema);
-	if (SPI_execute_with_args(sql, 2, types, values, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "codeexec recorder: quota charge failed");
-	pfree(sql);
+	(void) quota_exec(&quota_charge_plan, schema, values, NULL, SPI_OK_UPDATE);
 }

@@ -39,6 +39,36 @@ recorder_apply_schema(void)
 	return pstrdup(quote_identifier(NameStr(*DatumGetName(d))));
 }
 
+/*
+ * recorder_plan: the prepared plan of rp for schema, preparing it on first
+ * use or when the extension's schema changed.  The plan cache revalidates
+ * it after DDL (e.g. the extension dropped and created again).
+ */
+SPIPlanPtr
+recorder_plan(RecorderPlan *rp, const char *schema)
+{
+	SPIPlanPtr	plan;
+
+	if (rp->plan != NULL && strcmp(rp->schema, schema) == 0)
+		return rp->plan;
+	if (rp->plan != NULL)
+	{
+		SPI_freeplan(rp->plan);
+		pfree(rp->schema);
+		rp->plan = NULL;
+	}
+	plan = SPI_prepare(psprintf(rp->sql_format, schema), rp->nargs,
+					   unconstify(Oid *, rp->argtypes));
+	if (plan == NULL)
+		elog(ERROR, "codeexec recorder: could not prepare statement: %s",
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "codeexec recorder: could not keep plan");
+	rp->schema = MemoryContextStrdup(TopMemoryContext, schema);
+	rp->plan = plan;
+	return plan;
+}
+
 /* recorder_apply_one: dispatch one request to its applier. */
 static void
 recorder_apply_one(RecorderItem *item, const char *schema)

@@ -12,6 +12,7 @@
 
 #include "postgres.h"
 #include "lib/stringinfo.h"
+#include "executor/spi.h"
 #include "utils/jsonb.h"
 
 /* Nullable text and jsonb values; NULL pointer stands for SQL NULL. */
@@ -19,6 +20,21 @@ extern void recorder_msg_put_text(StringInfo buf, const char *s);
 extern void recorder_msg_put_jsonb(StringInfo buf, const Jsonb *j);
 extern Datum recorder_msg_get_text(StringInfo msg, bool *isnull);
 extern Datum recorder_msg_get_jsonb(StringInfo msg, bool *isnull);
+
+/*
+ * Worker side: a statement prepared once per schema and kept across
+ * transactions (SPI_keepplan); sql_format has one %s for the schema.
+ */
+typedef struct RecorderPlan
+{
+	const char *sql_format;
+	int			nargs;
+	const Oid  *argtypes;
+	char	   *schema;			/* schema the plan was made for */
+	SPIPlanPtr	plan;
+} RecorderPlan;
+
+extern SPIPlanPtr recorder_plan(RecorderPlan *rp, const char *schema);
 
 /*
  * Worker side: apply one request inside the worker's transaction (SPI is
