@@ -55,6 +55,21 @@ SELECT codeexec_set_quota(1005, 10);
 SELECT codeexec_quota_status(1005) ->> 'executions_limit' AS limit_set;
 RESET ROLE;
 
+-- an application role granted codeexec_quota_status can show a quota
+-- without any access to the quota table
+GRANT EXECUTE ON FUNCTION codeexec_quota_status(bigint) TO regress_cx_bob;
+SET ROLE regress_cx_bob;
+SELECT codeexec_quota_status(1005) ->> 'executions_limit' AS limit_seen;
+SELECT count(*) FROM codeexec_quota;
+RESET ROLE;
+-- a role given SELECT on the quota table still sees no rows unless admin
+GRANT SELECT ON codeexec_quota TO regress_cx_bob;
+SET ROLE regress_cx_bob;
+SELECT count(*) AS quota_rows_seen FROM codeexec_quota;
+RESET ROLE;
+REVOKE ALL ON codeexec_quota FROM regress_cx_bob;
+REVOKE ALL ON FUNCTION codeexec_quota_status(bigint) FROM regress_cx_bob;
+
 REVOKE ALL ON codeexec_execution FROM regress_cx_alice, regress_cx_bob;
 REVOKE ALL ON FUNCTION codeexec_run(text, jsonb, bigint, integer, integer, integer, text[], boolean, boolean, text)
 	FROM regress_cx_alice, regress_cx_bob;

@@ -53,10 +53,12 @@ $$;
 -- A user's quota as jsonb: limits, usage and what remains in the current
 -- period (a period that has ended counts as already reset); for a user
 -- without a row, the codeexec.default_* settings.  NULL limit/remaining
--- means unlimited.
+-- means unlimited.  SECURITY DEFINER so a role granted EXECUTE on it (an
+-- application role) can show users their quota without reading the table,
+-- which row-level security keeps for codeexec_admin.
 CREATE FUNCTION codeexec_quota_status(user_id bigint)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = @extschema@, pg_catalog
 AS $$
 	WITH d AS (
