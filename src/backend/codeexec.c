@@ -1,120 +1,176 @@
 /*-------------------------------------------------------------------------
  *
  * codeexec.c
- *	  SCAFFOLD of the history branch, replaced by the backend branch's
- *	  codeexec.c on merge.  _PG_init makes the calls the real one must
- *	  make; codeexec_run here only admits, "runs" (sleeps when the code is
- *	  "sleep:<ms>"), charges and records, so recording and quotas can be
- *	  tested before the real pipeline exists.
+ *	  Library entry point: _PG_init defines the codeexec.* GUCs.  Nothing
+ *	  here needs shared memory, so the library works both from
+ *	  shared_preload_libraries and when loaded on first use.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "fmgr.h"
-#include "funcapi.h"
-#include "miscadmin.h"
-#include "pgstat.h"
-#include "storage/latch.h"
-#include "utils/builtins.h"
-#include "utils/guc.h"
-#include "utils/jsonb.h"
-#include "utils/wait_event.h"
+#include <limits.h>
 
-#include "history.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "codeexec.h"
+#include "imports.h"
 #include "quota.h"
 #include "recorder.h"
 
 PG_MODULE_MAGIC;
 
+#ifndef CODEEXEC_HELPER_PATH
+#define CODEEXEC_HELPER_PATH "codeexec-helper"
+#endif
+
+/* The allowlist of SPEC section 5 (numpy/pandas only when listed). */
+#define CODEEXEC_DEFAULT_IMPORTS \
+	"math, cmath, json, re, datetime, collections, itertools, functools, " \
+	"statistics, decimal, fractions, random, string, textwrap, heapq, " \
+	"bisect, copy, dataclasses, enum, typing, base64, hashlib, csv, io, " \
+	"pprint, difflib, calendar, unicodedata"
+
+int			codeexec_timeout_ms = 5000;
+int			codeexec_memory_mb = 256;
+int			codeexec_max_output_bytes = 1024 * 1024;
+int			codeexec_timeout_ms_limit = 60000;
+int			codeexec_memory_mb_limit = 1024;
+int			codeexec_max_output_bytes_limit = 16 * 1024 * 1024;
+int			codeexec_max_code_bytes = 256 * 1024;
+int			codeexec_max_context_bytes = 1024 * 1024;
+char	   *codeexec_allowed_imports = NULL;
+bool		codeexec_redact = true;
+bool		codeexec_history = true;
+bool		codeexec_require_isolation = true;
+int			codeexec_spawn_mode = CODEEXEC_SPAWN_EXEC;
+int			codeexec_max_concurrent = 8;
+char	   *codeexec_helper_path = NULL;
+bool		codeexec_unsafe_no_py_guards = false;
+
+static const struct config_enum_entry codeexec_spawn_mode_options[] = {
+	{"exec", CODEEXEC_SPAWN_EXEC, false},
+	{"forkserver", CODEEXEC_SPAWN_FORKSERVER, false},
+	{"gvisor", CODEEXEC_SPAWN_GVISOR, false},
+	{NULL, 0, false}
+};
+
+/*
+ * The name of a spawn mode as stored in codeexec_execution.sandbox_mode.
+ */
+const char *
+codeexec_spawn_mode_name(int mode)
+{
+	for (int i = 0; codeexec_spawn_mode_options[i].name != NULL; i++)
+		if (codeexec_spawn_mode_options[i].val == mode)
+			return codeexec_spawn_mode_options[i].name;
+	return "unknown";
+}
+
+/*
+ * check hook for codeexec.allowed_imports: a comma-separated list of
+ * dotted module names (the wire format separates them with newlines, so a
+ * name may not contain anything else).
+ */
+static bool
+codeexec_check_allowed_imports(char **newval, void **extra, GucSource source)
+{
+	const char *bad = imports_find_invalid(*newval);
+
+	if (bad != NULL)
+	{
+		GUC_check_errdetail("\"%s\" is not a module name.", bad);
+		return false;
+	}
+	return true;
+}
+
 void		_PG_init(void);
 
+/*
+ * Define every GUC.  Defaults callers may change are PGC_USERSET; the
+ * ceilings and every switch that weakens a protection are PGC_SUSET.
+ */
 void
 _PG_init(void)
 {
+	DefineCustomIntVariable("codeexec.timeout_ms",
+							"Default wall-clock limit of one execution.",
+							NULL, &codeexec_timeout_ms, 5000, 1, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("codeexec.memory_mb",
+							"Default address-space limit of one execution, in MB.",
+							NULL, &codeexec_memory_mb, 256, 1, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MB, NULL, NULL, NULL);
+	DefineCustomIntVariable("codeexec.max_output_bytes",
+							"Default cap on each of stdout, stderr and error message.",
+							NULL, &codeexec_max_output_bytes, 1024 * 1024, 1, INT_MAX,
+							PGC_USERSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("codeexec.timeout_ms_limit",
+							"Highest timeout_ms a caller may ask for.",
+							NULL, &codeexec_timeout_ms_limit, 60000, 1, 24 * 3600 * 1000,
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("codeexec.memory_mb_limit",
+							"Highest memory_mb a caller may ask for.",
+							NULL, &codeexec_memory_mb_limit, 1024, 16, 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_MB, NULL, NULL, NULL);
+	DefineCustomIntVariable("codeexec.max_output_bytes_limit",
+							"Highest max_output_bytes a caller may ask for.",
+							NULL, &codeexec_max_output_bytes_limit, 16 * 1024 * 1024,
+							1, 64 * 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("codeexec.max_code_bytes",
+							"Largest code accepted by codeexec_run and codeexec_validate.",
+							NULL, &codeexec_max_code_bytes, 256 * 1024, 1, 64 * 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("codeexec.max_context_bytes",
+							"Largest context (as JSON text) accepted by codeexec_run.",
+							NULL, &codeexec_max_context_bytes, 1024 * 1024, 2, 128 * 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomStringVariable("codeexec.allowed_imports",
+							   "Modules user code may import (comma-separated); a per-call list must be a subset.",
+							   NULL, &codeexec_allowed_imports, CODEEXEC_DEFAULT_IMPORTS,
+							   PGC_SUSET, GUC_LIST_INPUT,
+							   codeexec_check_allowed_imports, NULL, NULL);
+	DefineCustomBoolVariable("codeexec.redact",
+							 "Redact secrets from output, results and recorded context.",
+							 NULL, &codeexec_redact, true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("codeexec.history",
+							 "Record every call in codeexec_execution.",
+							 NULL, &codeexec_history, true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("codeexec.require_isolation",
+							 "Refuse to run code when an OS isolation layer cannot be set up.",
+							 NULL, &codeexec_require_isolation, true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("codeexec.spawn_mode",
+							 "How the sandbox helper is started (only exec is implemented).",
+							 NULL, &codeexec_spawn_mode, CODEEXEC_SPAWN_EXEC,
+							 codeexec_spawn_mode_options,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("codeexec.max_concurrent",
+							"Cluster-wide number of executions that may run at once (0: no cap).",
+							NULL, &codeexec_max_concurrent, 8, 0, 1024,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("codeexec.helper_path",
+							   "Path of the codeexec-helper executable.",
+							   NULL, &codeexec_helper_path, CODEEXEC_HELPER_PATH,
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("codeexec.unsafe_no_py_guards",
+							 "Test switch: skip the AST rules, restricted builtins and import hook.",
+							 "Only for testing the OS isolation layers on their own.",
+							 &codeexec_unsafe_no_py_guards, false,
+							 PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+
 	quota_define_gucs();
+
 	MarkGUCPrefixReserved("codeexec");
+
+	/* History and quotas are committed by the recorder worker. */
 	if (process_shared_preload_libraries_in_progress)
 		recorder_init();
-}
-
-PG_FUNCTION_INFO_V1(codeexec_run);
-
-Datum
-codeexec_run(PG_FUNCTION_ARGS)
-{
-	ExecRecord	rec;
-	TupleDesc	tupdesc;
-	Datum		values[14];
-	bool		nulls[14];
-	char	   *code;
-
-	recorder_require_preloaded();
-	if (PG_ARGISNULL(0))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("code must not be null")));
-	code = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	memset(&rec, 0, sizeof(rec));
-	rec.has_user_id = !PG_ARGISNULL(2);
-	rec.user_id = rec.has_user_id ? PG_GETARG_INT64(2) : 0;
-	rec.code = code;
-	rec.context = PG_ARGISNULL(1) ? DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"))) : PG_GETARG_JSONB_P(1);
-	rec.cpu_time_seconds = -1;
-	rec.peak_memory_kb = -1;
-	rec.timeout_ms = 5000;
-	rec.memory_mb = 256;
-	rec.sandbox_mode = "exec";
-	rec.tag = PG_ARGISNULL(9) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(9));
-
-	if (!quota_admit(rec.has_user_id, rec.user_id))
-		rec.status = "quota_exceeded";
-	else
-	{
-		rec.status = "ok";
-		rec.success = true;
-		if (strncmp(code, "sleep:", 6) == 0 || strstr(code, "while True") != NULL)
-		{
-			/* What run.c must do: record a cancelled call, then re-throw. */
-			history_begin(&rec);
-			PG_TRY();
-			{
-				int			ms = strncmp(code, "sleep:", 6) == 0 ? atoi(code + 6) : 10000;
-
-				while (ms > 0)
-				{
-					(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-									 Min(ms, 10), PG_WAIT_EXTENSION);
-					ResetLatch(MyLatch);
-					CHECK_FOR_INTERRUPTS();
-					ms -= 10;
-				}
-			}
-			PG_CATCH();
-			{
-				HOLD_INTERRUPTS();
-				rec.status = "cancelled";
-				rec.success = false;
-				(void) history_record(&rec);
-				RESUME_INTERRUPTS();
-				PG_RE_THROW();
-			}
-			PG_END_TRY();
-		}
-		rec.stdout_text = "";
-		rec.stderr_text = "";
-		rec.cpu_time_seconds = 0.5;
-		quota_charge(rec.has_user_id, rec.user_id, rec.cpu_time_seconds);
-	}
-
-	memset(nulls, true, sizeof(nulls));
-	values[0] = Int64GetDatum(history_record(&rec));
-	nulls[0] = false;
-	values[1] = BoolGetDatum(rec.success);
-	nulls[1] = false;
-	values[2] = CStringGetTextDatum(rec.status);
-	nulls[2] = false;
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

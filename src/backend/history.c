@@ -88,14 +88,18 @@ static RecorderPrepared history_pending;
 static bool history_has_pending = false;
 static bool history_callbacks_registered = false;
 
-/* history_send_pending: commit the pending record, if any, via the worker. */
+/*
+ * history_send_pending: commit the pending record, if any, via the worker;
+ * on abort wait for the commit (bounded) so the caller's next statement
+ * sees the row.
+ */
 static void
-history_send_pending(void)
+history_send_pending(bool wait_reply)
 {
 	if (!history_has_pending)
 		return;
 	history_has_pending = false;
-	(void) recorder_send_prepared(&history_pending);
+	(void) recorder_send_prepared(&history_pending, wait_reply);
 }
 
 /* history_drop_pending: forget the pending record, if any. */
@@ -111,14 +115,15 @@ history_drop_pending(void)
 static void
 history_exit_callback(int code, Datum arg)
 {
-	history_send_pending();
+	/* The backend is going away: hand the row over, do not wait for it. */
+	history_send_pending(false);
 }
 
 static void
 history_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		history_send_pending();
+		history_send_pending(true);
 	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 			 event == XACT_EVENT_PREPARE)
 		history_drop_pending();
@@ -129,7 +134,7 @@ history_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
-		history_send_pending();
+		history_send_pending(true);
 }
 
 /*

@@ -55,8 +55,8 @@ extern void recorder_call(RecorderKind kind, StringInfo payload,
 /*
  * A request made ready in advance (recorder_prepare, which may ERROR), to
  * be sent later from a path that must not fail or wait long (transaction
- * abort, backend exit): recorder_send_prepared publishes it without waiting
- * for the reply; recorder_discard drops it.
+ * abort, backend exit): recorder_send_prepared publishes it and waits (or
+ * not) for the commit, bounded; recorder_discard drops it.
  */
 typedef struct RecorderPrepared
 {
@@ -68,7 +68,7 @@ typedef struct RecorderPrepared
 
 extern void recorder_prepare(RecorderPrepared *req, RecorderKind kind,
 							 StringInfo payload);
-extern bool recorder_send_prepared(RecorderPrepared *req);
+extern bool recorder_send_prepared(RecorderPrepared *req, bool wait_reply);
 extern void recorder_discard(RecorderPrepared *req);
 
 /* Worker entry point (registered dynamically, one per database). */

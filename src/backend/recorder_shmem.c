@@ -257,7 +257,7 @@ recorder_wait_slot(RecorderSlot *slot, RecorderReply *reply)
 		if (state == RSLOT_DONE || state == RSLOT_FREE)
 			return state == RSLOT_DONE || reply == NULL;
 		if (launch)
-			recorder_launch(true);
+			recorder_launch(!held);
 		else if (worker >= 0)
 			SetLatch(&GetPGProcByNumber(worker)->procLatch);
 
@@ -372,14 +372,16 @@ recorder_my_slot(void)
 }
 
 /*
- * recorder_send_prepared: publish a prepared request without waiting for
- * its reply (the worker commits it even if this backend exits at once).
- * For exit and abort paths: waits, bounded and with interrupts held, for
- * an earlier request of ours to finish first.  Returns false (and discards
- * the request) if the slot did not become free in time.
+ * recorder_send_prepared: publish a prepared request; the worker commits
+ * it even if this backend exits at once.  For exit and abort paths: never
+ * ERRORs, and waits only bounded and with interrupts held, first for an
+ * earlier request of ours to finish, then (wait_reply) for the commit, so
+ * that the caller's next statement sees the row.  Returns false if the
+ * slot did not become free in time (the request is then dropped) or the
+ * reply did not come in time (the worker still commits it).
  */
 bool
-recorder_send_prepared(RecorderPrepared *req)
+recorder_send_prepared(RecorderPrepared *req, bool wait_reply)
 {
 	RecorderSlot *slot;
 	bool		ok;
@@ -394,7 +396,15 @@ recorder_send_prepared(RecorderPrepared *req)
 	HOLD_INTERRUPTS();
 	ok = recorder_wait_slot(slot, NULL);
 	if (ok)
+	{
 		recorder_publish(slot, req, false);
+		if (wait_reply)
+		{
+			RecorderReply reply;
+
+			ok = recorder_wait_slot(slot, &reply) && reply.ok;
+		}
+	}
 	else
 		recorder_discard(req);
 	RESUME_INTERRUPTS();

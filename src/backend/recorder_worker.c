@@ -20,6 +20,7 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/wait_event.h"
 
@@ -193,6 +194,12 @@ recorder_worker_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	pgstat_report_appname("codeexec recorder");
+	/*
+	 * A caller's transaction can hold a lock the worker needs (an admin
+	 * updating a quota row, then calling codeexec_run for that user) while
+	 * waiting for this worker: fail that request instead of waiting forever.
+	 */
+	SetConfigOption("lock_timeout", "5s", PGC_SUSET, PGC_S_OVERRIDE);
 
 	if (recorder_shared == NULL || !recorder_worker_register())
 		proc_exit(0);
