@@ -39,3 +39,11 @@ BEGIN
 END
 $$;
 SELECT count(*) AS rows_after_block FROM codeexec_execution WHERE user_id = 1004;
+
+-- Large records (code and output over the 4 kB inline slot) go through a
+-- dynamic shared memory segment.
+SELECT (r).status, length((r).stdout) AS out_len
+FROM codeexec_run(repeat('x = 1' || chr(10), 3000) || 'print("y" * 20000)',
+				  user_id => 1006) r;
+SELECT length(code) AS code_len, length(stdout) AS stdout_len
+FROM codeexec_execution WHERE user_id = 1006;

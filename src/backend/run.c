@@ -134,7 +134,7 @@ run_result_datum(FunctionCallInfo fcinfo, bool has_id, int64 id, const CallOutco
 
 /*
  * Tell history.c what is about to run, so that a call killed or cancelled
- * mid-run still leaves a 'cancelled' row (committed by the recorder from
+ * from admission on still leaves a 'cancelled' row (committed by the recorder from
  * the abort or exit path).  The context is redacted in a session of its
  * own so the call's redaction counts are not doubled.
  */
@@ -227,6 +227,8 @@ codeexec_run(PG_FUNCTION_ARGS)
 		session = redact_begin();
 
 	memset(&out, 0, sizeof(out));
+	if (codeexec_history)
+		run_history_begin(fcinfo, code, context, &limits, redact);
 	if (!quota_admit(has_user_id, user_id))
 	{
 		out.status = "quota_exceeded";
@@ -237,8 +239,6 @@ codeexec_run(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		if (codeexec_history)
-			run_history_begin(fcinfo, code, context, &limits, redact);
 		run_in_slot(&params, &out);
 		output_apply(&out, session, limits.max_output_bytes);
 		quota_charge(has_user_id, user_id, Max(out.cpu_time_seconds, 0));
