@@ -14,9 +14,12 @@
  * documented ERROR otherwise.
  *
  * Calls run.c / _PG_init make:
- *	  _PG_init:  if (process_shared_preload_libraries_in_progress)
+ *	  _PG_init:  quota_define_gucs();  (before MarkGUCPrefixReserved)
+ *				 if (process_shared_preload_libraries_in_progress)
  *					 recorder_init();
  *	  codeexec_run, before anything else:  recorder_require_preloaded();
+ *	  then, before quota_admit():  history_begin(&rec_of_the_inputs);
+ *	  then as before: quota_admit(), quota_charge(), history_record().
  *
  *-------------------------------------------------------------------------
  */
@@ -43,7 +46,6 @@ typedef struct RecorderReply
 
 extern void recorder_init(void);
 extern void recorder_require_preloaded(void);
-extern bool recorder_available(void);
 
 /*
  * Send one request (payload encoded by recorder_msg.c) and wait for the

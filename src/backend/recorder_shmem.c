@@ -83,13 +83,6 @@ recorder_init(void)
 	shmem_startup_hook = recorder_shmem_startup;
 }
 
-/* recorder_available: true when the library was preloaded. */
-bool
-recorder_available(void)
-{
-	return recorder_shared != NULL;
-}
-
 /*
  * recorder_require_preloaded: ERROR unless the library was loaded through
  * shared_preload_libraries; codeexec_run calls this before doing anything,
