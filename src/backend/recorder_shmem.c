@@ -438,5 +438,5 @@ recorder_call(RecorderKind kind, StringInfo payload, RecorderReply *reply)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("codeexec recorder failed: %s", reply->errmsg),
 				 errdetail("The history row or quota update was not committed."),
-				 errhint("Check that the codeexec extension is installed in this database and see the server log.")));
+				 errhint("The recorder commits in its own transaction: check that the extension is installed in this database and that the calling transaction holds no lock on codeexec_quota or codeexec_execution; see the server log.")));
 }
