@@ -166,7 +166,7 @@ history_begin(const ExecRecord *rec)
 	cancelled.stderr_text = NULL;
 	cancelled.result = NULL;
 	cancelled.error_type = NULL;
-	cancelled.error_message = "the call was interrupted before it completed";
+	cancelled.error_message = "the call did not complete: it was cancelled, its session ended, or it failed on the server side (see the server log)";
 	cancelled.violations = NULL;
 	cancelled.redactions = NULL;
 	cancelled.cpu_time_seconds = -1;
