@@ -12,10 +12,13 @@
 #include <limits.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "codeexec.h"
 #include "imports.h"
+#include "quota.h"
+#include "recorder.h"
 
 PG_MODULE_MAGIC;
 
@@ -163,5 +166,11 @@ _PG_init(void)
 							 &codeexec_unsafe_no_py_guards, false,
 							 PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 
+	quota_define_gucs();
+
 	MarkGUCPrefixReserved("codeexec");
+
+	/* History and quotas are committed by the recorder worker. */
+	if (process_shared_preload_libraries_in_progress)
+		recorder_init();
 }
