@@ -33,4 +33,11 @@ extern int	limits_process(pid_t expected_parent, char *errbuf, size_t errlen);
 extern int	limits_apply(int64_t memory_mb, int64_t timeout_ms,
 						 char *errbuf, size_t errlen);
 
+/*
+ * True if the address space has less than a few MiB left below RLIMIT_AS,
+ * i.e. a failure just seen was most likely for lack of memory.  Only makes
+ * a syscall pair (mmap/munmap), so it is safe in a signal handler.
+ */
+extern int	limits_memory_exhausted(void);
+
 #endif

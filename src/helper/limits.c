@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -84,5 +85,18 @@ limits_apply(int64_t memory_mb, int64_t timeout_ms, char *errbuf, size_t errlen)
 				   errbuf, errlen) < 0 ||
 		limits_set(RLIMIT_NPROC, 0, 0, "RLIMIT_NPROC", errbuf, errlen) < 0)
 		return -1;
+	return 0;
+}
+
+int
+limits_memory_exhausted(void)
+{
+	size_t		probe = 4 * 1024 * 1024;
+	void	   *p = mmap(NULL, probe, PROT_NONE,
+						 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 1;
+	munmap(p, probe);
 	return 0;
 }

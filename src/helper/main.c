@@ -22,6 +22,7 @@
  *-------------------------------------------------------------------------
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,22 @@ main_fail(int resp_fd, const char *status, const char *step, const char *message
 {
 	main_diag(step, message);
 	response_fail(resp_fd, status, step, message);
+}
+
+static int main_resp_fd = -1;
+
+/*
+ * CPython calls abort() when it runs out of memory before its exception
+ * machinery exists; while it starts, turn that into a response.
+ */
+static void
+main_abort_handler(int signo)
+{
+	if (limits_memory_exhausted())
+		response_fail(main_resp_fd, WIRE_STATUS_MEMORY_LIMIT, "python_start",
+					  "the memory limit is too small for the interpreter to start");
+	response_fail(main_resp_fd, WIRE_STATUS_HELPER_ERROR, "python_start",
+				  "the interpreter aborted during start-up");
 }
 
 /*
@@ -114,9 +131,14 @@ main(int argc, char **argv)
 
 	/* 5 */
 	main_quiet_threads();
+	main_resp_fd = resp_fd;
+	signal(SIGABRT, main_abort_handler);
 	rc = pyrun_start(errbuf, sizeof(errbuf));
+	signal(SIGABRT, SIG_DFL);
 	if (rc == PYRUN_OK)
 		rc = pyrun_prepare(&req, guards, errbuf, sizeof(errbuf));
+	if (rc != PYRUN_OK && limits_memory_exhausted())
+		rc = PYRUN_NO_MEMORY;
 	if (rc == PYRUN_NO_MEMORY)
 		main_fail(resp_fd, WIRE_STATUS_MEMORY_LIMIT, "python_start", errbuf);
 	if (rc != PYRUN_OK)

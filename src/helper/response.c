@@ -77,8 +77,21 @@ response_write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int
-response_send(int fd, const HelperResponse *res)
+/*
+ * Allocator for failure responses: one fixed buffer, no malloc, so that
+ * response_fail() works with the heap exhausted and from a signal handler.
+ */
+static char response_small[8192];
+
+static void *
+response_small_realloc(void *ptr, size_t size)
+{
+	return size <= sizeof(response_small) ? response_small : NULL;
+}
+
+/* Encode `res` with `alloc` and write it to `fd`; 0 if fully written. */
+static int
+response_emit(int fd, const HelperResponse *res, wire_realloc_fn alloc)
 {
 	WireBuf		buf;
 	struct rusage self;
@@ -96,7 +109,7 @@ response_send(int fd, const HelperResponse *res)
 		 kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) / 1e6;
 	peak_kb = self.ru_maxrss > kids.ru_maxrss ? self.ru_maxrss : kids.ru_maxrss;
 
-	wire_buf_init(&buf, response_realloc);
+	wire_buf_init(&buf, alloc);
 	wire_begin(&buf, WIRE_RESPONSE_MAGIC);
 	wire_put_text(&buf, WIRE_RES_STATUS, res->status, strlen(res->status));
 	response_put(&buf, WIRE_RES_STDOUT, res->stdout_text);
@@ -114,6 +127,12 @@ response_send(int fd, const HelperResponse *res)
 	return response_write_all(fd, buf.data, buf.len);
 }
 
+int
+response_send(int fd, const HelperResponse *res)
+{
+	return response_emit(fd, res, response_realloc);
+}
+
 void
 response_fail(int fd, const char *status, const char *step, const char *message)
 {
@@ -123,5 +142,5 @@ response_fail(int fd, const char *status, const char *step, const char *message)
 	res.status = status;
 	res.error_type = response_cstr(step);
 	res.error_message = response_cstr(message);
-	_exit(response_send(fd, &res) == 0 ? 0 : 1);
+	_exit(response_emit(fd, &res, response_small_realloc) == 0 ? 0 : 1);
 }

@@ -45,6 +45,8 @@ extern int	response_send(int fd, const HelperResponse *res);
 /*
  * Send a failure response with `status`, error_type naming the failed
  * step and error_message saying why, then exit: 0 if it was sent, else 1.
+ * Uses no heap and only async-signal-safe calls, so it may be called from
+ * a signal handler and with the address space exhausted.
  */
 extern void response_fail(int fd, const char *status, const char *step,
 						  const char *message) __attribute__((noreturn));

@@ -40,6 +40,12 @@ FORBIDDEN_NAMES = frozenset((
 # Names starting with "__" other than these are refused (private_name).
 ALLOWED_DUNDER_NAMES = frozenset(("__name__",))
 
+# The documented public API of namedtuple uses a leading underscore to stay
+# clear of field names; these attributes are allowed.
+ALLOWED_PRIVATE_ATTRIBUTES = frozenset((
+    "_asdict", "_replace", "_fields", "_make", "_field_defaults",
+))
+
 # Attributes without a leading underscore that still expose live frames,
 # code objects or their globals and builtins (generator, coroutine,
 # traceback and frame internals).
@@ -224,7 +230,7 @@ class _Checker:
     # -- attributes -----------------------------------------------------
     def visit_Attribute(self, node):
         attr = node.attr
-        if attr.startswith("_"):
+        if attr.startswith("_") and attr not in ALLOWED_PRIVATE_ATTRIBUTES:
             self.add("private_attribute",
                      "access to attribute '%s' (name starts with '_') is not allowed"
                      % attr, node)

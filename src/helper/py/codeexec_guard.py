@@ -42,6 +42,13 @@ HIDDEN_MODULE_ATTRS = {
 }
 
 
+# Modules that C code of allowlisted modules imports by name while running
+# in the user's frame (datetime.strftime imports time, datetime.strptime
+# imports _strptime).  They are given as views that keep private names
+# (the C code needs them) but still drop modules outside the allowlist.
+C_LEVEL_IMPORTS = frozenset(("time", "_strptime"))
+
+
 def _exception_names():
     return [name for name, obj in vars(builtins).items()
             if isinstance(obj, type) and issubclass(obj, BaseException)]
@@ -102,6 +109,10 @@ class ImportGuard:
                        level=0):
         caller = sys._getframe(1)
         if caller.f_code.co_filename == USER_FILENAME:
+            if name in C_LEVEL_IMPORTS and level == 0:
+                # a C function the user called imports its helper module;
+                # the interpreter cannot tell this from a direct call
+                return self.view(sys.modules[name], keep_private=True)
             return self._user_import(name, fromlist, level)
         if level == 0 and name not in sys.modules:
             raise ImportError("module %r is not available in the sandbox" % name,
@@ -123,17 +134,18 @@ class ImportGuard:
             return self.view(module)
         return self.view(sys.modules[name.partition(".")[0]])
 
-    def view(self, module):
+    def view(self, module, keep_private=False):
         """The read-only view of `module` handed to user code (cached)."""
         name = module.__name__
-        cached = self.views.get(name)
+        cached = self.views.get((name, keep_private))
         if cached is not None:
             return cached
         view = types.ModuleType(name, getattr(module, "__doc__", None))
-        self.views[name] = view
+        self.views[(name, keep_private)] = view
         hidden = HIDDEN_MODULE_ATTRS.get(name.partition(".")[0], ())
         for key, value in list(vars(module).items()):
-            if key.startswith("_") or key in hidden:
+            if (key.startswith("_") and not keep_private) or key in hidden or \
+                    key in ("__builtins__", "__loader__", "__spec__"):
                 continue
             if isinstance(value, types.ModuleType):
                 if not self.module_allowed(value.__name__, self.allowed):
