@@ -48,14 +48,13 @@ class M(type):
 class A(metaclass=M):
     pass
 ''' + PAYLOAD),
-	case(C, 'metaclass_prepare', '''
+	case(C, 'metaclass_call_globals', '''
 class M(type):
-    @classmethod
-    def __prepare__(m, name, bases):
-        return {"__builtins__": None}
-class A(metaclass=M):
-    pass
-''' + PAYLOAD, expect=DYN),
+    def __call__(cls, *a):
+        return cls.__call__.__globals__
+g = M("A", (), {})()
+b = g["__builtins__"]
+''' + PAYLOAD),
 	case(C, 'init_subclass_hook', '''
 class Base:
     def __init_subclass__(cls):

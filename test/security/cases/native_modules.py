@@ -13,7 +13,7 @@ print("ESCAPED", libc.system(b"id"))
 	case(C, 'ctypes_pythonapi', '''
 import ctypes
 print("ESCAPED", ctypes.pythonapi.PyEval_GetBuiltins())
-''', os_level=True, bypass={'error', 'killed', 'ok'}, forbid=[r'ESCAPED']),
+'''),
 	case(C, 'ctypes_memmove_segv', '''
 import ctypes
 ctypes.memmove(0, b"x", 1)
@@ -30,9 +30,9 @@ m = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
 print("ESCAPED")
 ''', os_level=True),
 	case(C, 'signal_alarm_self', '''
-import signal
-signal.alarm(0)
-signal.setitimer(signal.ITIMER_REAL, 0)
+import _signal
+_signal.alarm(0)
+_signal.setitimer(_signal.ITIMER_REAL, 0)
 while True:
     pass
 ''', os_level=True, bypass={'timeout', 'killed'}, timeout_ms=1500),
@@ -94,6 +94,6 @@ raise OSError("mount refused")
 ''', os_level=True),
 	case(C, 'uname_hostname', '''
 import posix
-print("ESCAPED", posix.uname().nodename)
-''', os_level=True, bypass={'ok', 'error', 'killed'}, forbid=[r'ESCAPED (?!codeexec|sandbox|localhost)\S']),
+print("HOST", posix.uname().nodename)
+''', os_level=True, bypass={'ok', 'error', 'killed'}, forbid=[r'HOST {hostname}$']),
 ]
