@@ -4,9 +4,9 @@
  *	  libFuzzer harness for the backend's parser of helper responses: the
  *	  input is what a hostile helper writes to its response pipe.
  *
- *	  With FUZZ_BACKEND_DECODER defined, the PG-free decoding core of
- *	  src/backend/response.c is driven too (see fuzz_backend_decode() in
- *	  run.sh's build line); the wire-level checks below always run.
+ *	  Two layers are driven with every input: the PG-free decoding core of
+ *	  the backend (src/backend/response.c: response_decode() and
+ *	  response_json_depth_ok()), and wire.c's field walker underneath it.
  *
  *	  Properties checked on every input, beyond "no crash, no sanitizer
  *	  report":
@@ -25,9 +25,7 @@
 
 #include "wire.h"
 
-#ifdef FUZZ_BACKEND_DECODER
-#include "fuzz_backend_decoder.h"
-#endif
+#include "response.h"
 
 #define FUZZ_MAX_FIELDS WIRE_TAG_COUNT_LIMIT
 
@@ -39,6 +37,52 @@ fuzz_realloc(void *p, size_t n)
 
 /* Abort (a finding for libFuzzer) when a property does not hold. */
 #define FUZZ_CHECK(cond) do { if (!(cond)) abort(); } while (0)
+
+/* True if a decoded text slot is absent or lies inside the frame. */
+static int
+fuzz_text_inside(const ResponseText *t, const char *frame, size_t size)
+{
+	if (!t->present)
+		return 1;
+	return t->data >= frame && t->len <= size &&
+		(size_t) (t->data - frame) <= size - t->len;
+}
+
+/*
+ * fuzz_backend_decode: response_decode() either rejects the frame with a
+ * reason, or accepts it with a status and every text inside the frame;
+ * the JSON depth pre-scan must terminate on any text, including the JSON
+ * fields of an accepted frame and the raw input itself.
+ */
+static void
+fuzz_backend_decode(const char *frame, size_t size)
+{
+	HelperResponse res;
+	const char *err;
+	const ResponseText *texts[] = {
+		&res.status, &res.stdout_text, &res.stderr_text, &res.result_json,
+		&res.error_type, &res.error_message, &res.violations_json,
+		&res.isolation_json
+	};
+
+	memset(&res, 0x5a, sizeof(res));
+	err = response_decode(frame, size, &res);
+	(void) response_json_depth_ok(frame, size, RESPONSE_MAX_JSON_DEPTH);
+	if (err != NULL)
+	{
+		FUZZ_CHECK(err[0] != '\0');
+		return;
+	}
+	FUZZ_CHECK(res.status.present && res.status.len > 0);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		FUZZ_CHECK(fuzz_text_inside(texts[i], frame, size));
+	if (res.result_json.present)
+		(void) response_json_depth_ok(res.result_json.data, res.result_json.len,
+									  RESPONSE_MAX_JSON_DEPTH);
+	if (res.violations_json.present)
+		(void) response_json_depth_ok(res.violations_json.data, res.violations_json.len,
+									  RESPONSE_MAX_JSON_DEPTH);
+}
 
 /*
  * fuzz_reencode: encode the decoded fields again and compare with the
@@ -88,9 +132,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	WireResult	r = WIRE_END;
 	int			n = 0;
 
-#ifdef FUZZ_BACKEND_DECODER
 	fuzz_backend_decode(frame, size);
-#endif
 
 	body_len = wire_parse_header(frame, size, WIRE_RESPONSE_MAGIC);
 	if (body_len < 0)

@@ -24,17 +24,13 @@ result() {	# result OK|FAIL LABEL
 }
 
 CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-	-D_GNU_SOURCE -Wall -Wno-unused-parameter -I"$root/src/common" -I"$root/src/helper" -I"$here")
+	-D_GNU_SOURCE -Wall -Wno-unused-parameter -I"$root/src/common" -I"$root/src/backend" -I"$root/src/helper")
 
 # The sources each harness links (all PG-free and CPython-free).
 sources_of() {
 	case $1 in
 		response)
-			echo "$here/fuzz_response.c $root/src/common/wire.c"
-			# the backend's decoding core, once it exists (see fuzz_backend_decoder.h)
-			if [ -f "$here/fuzz_backend_decoder.c" ] && [ -f "$root/src/backend/response_decode.c" ]; then
-				echo "-DFUZZ_BACKEND_DECODER $here/fuzz_backend_decoder.c $root/src/backend/response_decode.c"
-			fi ;;
+			echo "$here/fuzz_response.c $root/src/backend/response.c $root/src/common/wire.c" ;;
 		request)
 			echo "$here/fuzz_request.c $root/src/helper/request.c $root/src/common/wire.c" ;;
 	esac
