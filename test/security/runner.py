@@ -42,11 +42,7 @@ BYPASS_GUC = os.environ.get('CODEEXEC_BYPASS_GUC', 'codeexec.unsafe_no_py_guards
 MARKERS = [r'ESCAPED', r'PWNED', r'CONNECTED']
 NOT_RUN = {'violation', 'syntax_error'}	# statuses where no user code ran
 HOSTNAME = socket.gethostname()
-# SPEC section 5's default allowlist; the bypass run adds what a case imports.
-DEFAULT_IMPORTS = ('math cmath json re datetime collections itertools functools '
-				   'statistics decimal fractions random string textwrap heapq bisect '
-				   'copy dataclasses enum typing base64 hashlib csv io pprint difflib '
-				   'calendar unicodedata').split()
+IMPORTS_GUC = 'codeexec.allowed_imports'	# superuser-set, comma-separated
 
 
 class Listeners:
@@ -252,6 +248,10 @@ class Session:
 		cur.execute("set statement_timeout = '60s'")
 		cur.execute('select pg_backend_pid()')
 		self.pid = cur.fetchone()[0]
+		# the GUCs exist once the library is loaded (preloaded or not)
+		cur.execute("select codeexec_validate('1')")
+		cur.execute('select current_setting(%s)', (IMPORTS_GUC,))
+		self.default_imports = [m.strip() for m in cur.fetchone()[0].split(',') if m.strip()]
 
 	def alive(self):
 		"""None if the same backend still answers, else why not (and reconnect)."""
@@ -293,23 +293,27 @@ def imports_of(code):
 	return sorted(names)
 
 
-def bypass_imports(c):
+def bypass_imports(sess, c):
 	"""
-	The allowlist for a case's bypass run: its own list (or the default)
-	plus every module it imports.  The helper imports the allowlist before
+	The allowlist for a case's bypass run: its own list (or the server's
+	default) plus every module it imports, also set as the session's
+	codeexec.allowed_imports (a caller may only narrow that list, and this
+	session is a superuser's).  The helper imports the allowlist before
 	Landlock and seccomp are locked, so the attack gets as far as the system
 	call it is about (a socket, a fork, a ptrace) instead of failing at the
 	import because Landlock forbids reading the module's file.
 	"""
-	base = c['opts'].get('allowed_imports') or DEFAULT_IMPORTS
-	return sorted(set(base) | set(imports_of(c['code'])))
+	base = c['opts'].get('allowed_imports') or sess.default_imports
+	names = sorted(set(base) | set(imports_of(c['code'])))
+	sess.conn.cursor().execute('select set_config(%s, %s, false)', (IMPORTS_GUC, ','.join(names)))
+	return names
 
 
 def run_case(sess, fx, c, bypass):
 	"""Run one case in one mode; return a list of failure reasons."""
 	ctx = dict(fx.context, backend_pid=sess.pid)
 	opts = c['opts']
-	imports = bypass_imports(c) if bypass else opts.get('allowed_imports')
+	imports = bypass_imports(sess, c) if bypass else opts.get('allowed_imports')
 	params = {
 		'code': c['code'],
 		'ctx': json.dumps(ctx),
@@ -367,6 +371,8 @@ def check_row(fx, c, bypass, row):
 	for rx in (c['bypass_require'] if bypass else c['require']):
 		if not re.search(rx, out, re.M):
 			errs.append('stdout does not match %r: %r' % (rx, out[:200]))
+	if status == 'killed' and c['killed_match'] and not re.search(c['killed_match'], etype + ' ' + emsg):
+		errs.append('killed without naming %r: %r' % (c['killed_match'], (etype + ' ' + emsg)[:120]))
 	if c['max_stdout'] is not None and len(out.encode()) > c['max_stdout']:
 		errs.append('stdout is %d bytes, cap %d' % (len(out.encode()), c['max_stdout']))
 	if c['truncated'] is not None and truncated != c['truncated']:
@@ -494,6 +500,7 @@ def main():
 			tally.add('bypass', c['category'], not errs, '%s [bypass] %s' % (c['id'], status), errs)
 		if not switch_errs:
 			set_bypass(sess, False)
+			sess.conn.cursor().execute('reset ' + IMPORTS_GUC)
 			try:
 				errs = bypass_is_superuser_only(sess)
 			except psycopg2.Error as e:

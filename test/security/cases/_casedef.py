@@ -25,6 +25,8 @@ A case is a dict:
   opts        per-call limits: timeout_ms, memory_mb, max_output_bytes
   max_stdout  stdout (bytes) must not exceed this
   truncated   if set, output_truncated must equal it
+  killed_match  if the status is 'killed', a regex that error_type +
+              error_message must match (the signal or system call named)
   sql_error   SQLSTATEs that are an acceptable answer instead of a result
               (e.g. a caller asking for more than the superuser allows)
 
@@ -55,7 +57,7 @@ OS_BYPASS = frozenset({'error', 'killed'})
 def case(category, name, code, expect=('violation',), errors=None,
 		 os_level=False, bypass=None, bypass_errors=None, forbid=(),
 		 require=(), bypass_require=(), max_stdout=None, truncated=None,
-		 sql_error=(), **opts):
+		 sql_error=(), killed_match=None, **opts):
 	"""Build one case dict; see the module comment for the keys."""
 	if os_level:
 		if bypass is None:
@@ -81,5 +83,6 @@ def case(category, name, code, expect=('violation',), errors=None,
 		'max_stdout': max_stdout,
 		'truncated': truncated,
 		'sql_error': frozenset(sql_error),
+		'killed_match': killed_match,
 		'opts': opts,
 	}

@@ -24,7 +24,7 @@ CASES = [
 	case(C, 'glob_module', '''
 import glob
 print(glob.glob("/etc/*"))
-''', os_level=True, forbid=[r"/etc/passwd"]),
+''', os_level=True, forbid=[r"/etc/passwd"], bypass={'ok', 'error', 'killed'}),
 	case(C, 'pathlib_iterdir', '''
 import pathlib
 print(list(pathlib.Path(context["data_dir"]).iterdir()))

@@ -70,7 +70,7 @@ libc = ctypes.CDLL(None)
 if libc.syscall(321, 0, 0, 0) >= 0:
     print("ESCAPED")
 raise OSError("bpf refused")
-''', os_level=True),
+''', os_level=True, killed_match=r'\bbpf\b'),
 	case(C, 'userfaultfd_ctypes', '''
 import ctypes
 libc = ctypes.CDLL(None)

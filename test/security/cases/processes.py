@@ -10,7 +10,7 @@ pid = posix.fork()
 if pid == 0:
     posix._exit(0)
 print("ESCAPED", pid)
-''', os_level=True),
+''', os_level=True, killed_match=r'fork|clone'),
 	case(C, 'fork_bomb', '''
 import posix
 while True:

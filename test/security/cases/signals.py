@@ -9,7 +9,7 @@ def _kill(name, target, sig):
 import posix
 posix.kill(%s, %d)
 print("ESCAPED")
-''' % (target, sig), os_level=True)
+''' % (target, sig), os_level=True, killed_match=r'\bkill\b')
 
 
 CASES = [
@@ -40,7 +40,7 @@ r = libc.ptrace(16, context["backend_pid"], 0, 0)
 if r == 0:
     print("ESCAPED")
 raise OSError(ctypes.get_errno(), "ptrace refused")
-''', os_level=True),
+''', os_level=True, killed_match=r'ptrace'),
 	case(C, 'ptrace_traceme', '''
 import ctypes
 libc = ctypes.CDLL(None)
