@@ -209,6 +209,8 @@ def test_rules():
         ("constant_too_large", "x = 1 << 10**10", "x = 1 << 100"),
         ("constant_too_large", "x = (-2) ** 10**8", "x = 2 ** 100"),
         ("constant_too_large", "x = 10**10 * 'ab'", "x = 3 * 'ab'"),
+        ("constant_too_large", "y = 2\nx = y ** 10**10", "y = 2\nx = y ** 100"),
+        ("constant_too_large", "x = 2\nx <<= 10**10", "x = 2\nx <<= 10"),
         ("max_depth", "x = " + "-" * 300 + "1", "x = " + "-" * 50 + "1"),
         ("max_nodes", "x = [" + "1," * 100001 + "]", "x = [" + "1," * 1000 + "]"),
     ]

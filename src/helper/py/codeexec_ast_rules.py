@@ -278,15 +278,13 @@ class _Checker:
             _ConstSize(self).estimate(node)
 
     def visit_AugAssign(self, node):
-        # x **= 10**10 and s *= 10**10 multiply a value of unknown size by a
-        # huge constant; judge the constant factor alone.
-        if isinstance(node.op, (ast.Pow, ast.LShift, ast.Mult)):
-            size = _ConstSize(self).estimate(node.value)
-            if isinstance(size, _Int) and size.bits > 64 and \
-                    isinstance(node.op, (ast.Pow, ast.LShift)):
-                self.add("constant_too_large",
-                         "augmented '%s' by a huge constant" % type(node.op).__name__,
-                         node)
+        # x **= 10**10 and x <<= 10**10: the target's size is unknown, so
+        # judge the constant operand alone.
+        if isinstance(node.op, (ast.Pow, ast.LShift)):
+            size = _ConstSize(self)
+            right = size.estimate(node.value)
+            if isinstance(right, _Int):
+                size.check_unknown_base(node, node.op, right)
 
 
 class _Int:
@@ -356,9 +354,11 @@ class _ConstSize:
             return None
         left = self._estimate(node.left, depth + 1)
         right = self._estimate(node.right, depth + 1)
+        op = node.op
+        if left is None and isinstance(right, _Int):
+            self.check_unknown_base(node, op, right)
         if left is None or right is None:
             return None
-        op = node.op
         if isinstance(op, ast.Pow) and isinstance(left, _Int) and isinstance(right, _Int):
             return self._pow(node, left, right)
         if isinstance(op, ast.LShift) and isinstance(left, _Int) and isinstance(right, _Int):
@@ -402,6 +402,13 @@ class _ConstSize:
             except Exception:
                 return None
         return None
+
+    def check_unknown_base(self, node, op, right):
+        """x ** N and x << N with a value x of unknown size: any x but 0 and
+        +-1 makes an integer of about N bits or more."""
+        if isinstance(op, (ast.Pow, ast.LShift)) and \
+                (right.value is None or right.value > MAX_CONST_INT_BITS):
+            self.report(node, "an integer of more than %d bits" % MAX_CONST_INT_BITS)
 
     def _int_of_bits(self, node, bits, compute):
         if bits > MAX_CONST_INT_BITS:

@@ -40,8 +40,11 @@ LAZY_DEPENDENCIES = {
     "unicodedata": (),
     "numpy": ("numpy.linalg", "numpy.random", "numpy.fft", "numpy.ma",
               "numpy.polynomial", "numpy.lib.recfunctions"),
+    # found by diffing sys.modules around a typical pandas workload
     "pandas": ("pandas.api", "pandas.api.types", "pandas.tseries.offsets",
-               "pandas.io.formats.style_render"),
+               "pandas.core.resample", "pandas.io.formats.csvs",
+               "pandas.io.formats.html", "pandas.io.formats.string",
+               "pandas.io.formats.info", "pandas.io.json"),
 }
 
 # Needed whatever the allowlist: codecs looked up by name when code calls
@@ -55,6 +58,13 @@ ALWAYS = (
     "encodings.iso8859_15", "encodings.unicode_escape",
     "encodings.raw_unicode_escape", "encodings.idna", "encodings.punycode",
     "encodings.hex_codec", "encodings.base64_codec", "encodings.charmap",
+    "encodings.utf_7", "encodings.mac_roman", "encodings.cp850",
+    "encodings.cp1250", "encodings.cp1251", "encodings.cp1253",
+    "encodings.cp1254", "encodings.cp1255", "encodings.cp1256",
+    "encodings.cp1257", "encodings.cp1258", "encodings.iso8859_2",
+    "encodings.iso8859_5", "encodings.iso8859_7", "encodings.iso8859_9",
+    "encodings.koi8_r", "encodings.unicode_escape", "encodings.quopri_codec",
+    "encodings.zlib_codec", "encodings.rot_13", "encodings.uu_codec",
     "warnings", "linecache", "weakref", "_weakrefset", "_string",
 )
 
