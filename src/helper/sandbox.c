@@ -133,7 +133,8 @@ sbx_parse_test_knob(void)
 		int			found = 0;
 
 		for (int i = 0; i < SBX_LAYER_COUNT; i++)
-			if (strcmp(tok, sbx_layers[i].name) == 0)
+			if (strcmp(tok, sbx_layers[i].name) == 0 &&
+				i != SBX_NO_NEW_PRIVS && i != SBX_RLIMITS)	/* not switchable */
 			{
 				sbx_layers[i].disabled = 1;
 				found = 1;
@@ -221,9 +222,6 @@ sbx_record_rlimits(void)
 static int
 sbx_set_no_new_privs(int require, char *errbuf, size_t errlen)
 {
-	if (sandbox_layer_disabled(SBX_NO_NEW_PRIVS))
-		return sandbox_layer_fail(SBX_NO_NEW_PRIVS, require, errbuf, errlen, 0,
-								  "disabled by test knob");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 		prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		return sandbox_layer_fail(SBX_NO_NEW_PRIVS, require, errbuf, errlen, errno,

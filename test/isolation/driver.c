@@ -92,6 +92,8 @@ drv_attack(const char *name, const char *arg)
 
 		rc = execve(argv[0], argv, NULL);
 	}
+	else if (strcmp(name, "x32") == 0)
+		rc = syscall(0x40000000 | SYS_getpid);	/* x32 ABI number */
 	else if (strcmp(name, "i386") == 0)
 	{
 		/* getpid through the 32-bit ABI (int 0x80): a non-native arch */
@@ -159,6 +161,7 @@ main(int argc, char **argv)
 		config.install_signal_handlers = 0;
 		Py_InitializeFromConfig(&config);
 		PyConfig_Clear(&config);
+		PyRun_SimpleString("import sys; sys.path.append('/usr/lib/python3/dist-packages')");
 		snprintf(mods, sizeof(mods), "%s", argv[argi + 1]);
 		for (char *m = strtok_r(mods, ",", &save); m; m = strtok_r(NULL, ",", &save))
 		{
