@@ -16,16 +16,16 @@ CASES = [
 	case(C, 'import_importlib', 'import importlib\nm = importlib.import_module("os")' + PAYLOAD),
 	case(C, 'dunder_import', 'm = __import__("os")' + PAYLOAD),
 	case(C, 'import_builtins', 'import builtins\nm = builtins.open' + PAYLOAD),
-	case(C, 'submodule_of_allowed', 'import json.tool\nm = json.tool.sys.modules["os"]' + PAYLOAD,
+	case(C, 'submodule_of_allowed', 'import json.decoder\nm = json.decoder.re.enum.sys.modules["os"]' + PAYLOAD,
 		 expect=DYN),
-	case(C, 'os_path_via_allowed', 'import collections\nm = collections.abc.sys' + PAYLOAD,
+	case(C, 'dataclasses_inspect_os', 'import dataclasses\nm = dataclasses.inspect.os' + PAYLOAD,
 		 expect=DYN),
-	case(C, 'random_os', 'import random\nm = random.os' + PAYLOAD, expect=DYN),
+	case(C, 'calendar_sys_modules', 'import calendar\nm = calendar.sys.modules["os"]' + PAYLOAD, expect=DYN),
 	case(C, 'datetime_sys', 'import datetime\nm = datetime.sys' + PAYLOAD, expect=DYN),
 	case(C, 'typing_sys', 'import typing\nm = typing.sys.modules["os"]' + PAYLOAD, expect=DYN),
-	case(C, 'functools_reprlib_builtins', 'import functools\nm = functools.reprlib.builtins' + PAYLOAD,
+	case(C, 'dataclasses_builtins', 'import dataclasses\nm = dataclasses.builtins.open' + PAYLOAD,
 		 expect=DYN),
-	case(C, 'base64_binascii_ok_struct', 'import base64\nm = base64.struct.sys' + PAYLOAD,
+	case(C, 'enum_bltns_import', 'import enum\nm = getattr(enum.bltns, "__im" + "port__")("os")' + PAYLOAD,
 		 expect=DYN),
 	case(C, 'loader_of_allowed', 'import math\nm = math.__loader__.load_module("os")' + PAYLOAD),
 	case(C, 'spec_of_allowed', 'import json\nm = json.__spec__.loader' + PAYLOAD),
@@ -36,8 +36,6 @@ m = getattr(getattr(json, "decoder"), "re")
 m = getattr(m, "enum")
 m = getattr(m, "sys")
 ''' + PAYLOAD, expect=DYN),
-	case(C, 'relative_import', 'from . import os as m' + PAYLOAD, expect={'violation', 'error'},
-		 errors={'ImportError', 'KeyError', 'ModuleNotFoundError'}),
 	case(C, 'star_import_forbidden', 'from os import *\nm = system' + PAYLOAD),
 	case(C, 'codecs_lookup_module', '''
 import codecs
