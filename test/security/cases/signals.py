@@ -1,0 +1,73 @@
+"""Signalling the parent, the backend and the postmaster; ptrace."""
+from ._casedef import case
+
+C = 'signals'
+
+
+def _kill(name, target, sig):
+	return case(C, name, '''
+import posix
+posix.kill(%s, %d)
+print("ESCAPED")
+''' % (target, sig), os_level=True, killed_match=r'\bkill\b')
+
+
+CASES = [
+	_kill('kill_ppid', 'posix.getppid()', 9),
+	_kill('term_ppid', 'posix.getppid()', 15),
+	_kill('kill_backend', 'context["backend_pid"]', 9),
+	_kill('term_backend', 'context["backend_pid"]', 15),
+	_kill('int_backend', 'context["backend_pid"]', 2),
+	_kill('kill_postmaster', 'context["postmaster_pid"]', 9),
+	_kill('quit_postmaster', 'context["postmaster_pid"]', 3),
+	_kill('kill_all', '-1', 9),
+	_kill('kill_pgrp', '0', 15),
+	_kill('probe_backend', 'context["backend_pid"]', 0),
+	case(C, 'killpg_backend', '''
+import posix
+posix.killpg(posix.getpgid(context["backend_pid"]), 9)
+print("ESCAPED")
+''', os_level=True),
+	case(C, 'pidfd_backend', '''
+import posix
+fd = posix.pidfd_open(context["backend_pid"])
+print("ESCAPED", fd)
+''', os_level=True),
+	case(C, 'ptrace_ctypes', '''
+import ctypes
+libc = ctypes.CDLL(None)
+r = libc.ptrace(16, context["backend_pid"], 0, 0)
+if r == 0:
+    print("ESCAPED")
+raise OSError(ctypes.get_errno(), "ptrace refused")
+''', os_level=True, killed_match=r'ptrace'),
+	case(C, 'ptrace_traceme', '''
+import ctypes
+libc = ctypes.CDLL(None)
+if libc.ptrace(0, 0, 0, 0) == 0:
+    print("ESCAPED")
+raise OSError("ptrace refused")
+''', os_level=True),
+	case(C, 'process_vm_readv', '''
+import ctypes
+libc = ctypes.CDLL(None)
+buf = ctypes.create_string_buffer(8)
+print("ESCAPED", libc.process_vm_readv(context["backend_pid"], 0, 0, 0, 0, 0))
+''', os_level=True),
+	case(C, 'ignore_all_signals_loop', '''
+import _signal
+for s in range(1, 65):
+    try:
+        _signal.signal(s, _signal.SIG_IGN)
+    except (OSError, ValueError, RuntimeError):
+        pass
+while True:
+    pass
+''', os_level=True, bypass={'timeout', 'killed'}, expect={'violation'}, timeout_ms=1500),
+	case(C, 'pthread_kill_self_ignored', '''
+import _signal
+_signal.signal(_signal.SIGXCPU, _signal.SIG_IGN)
+while True:
+    pass
+''', os_level=True, bypass={'timeout', 'killed'}, timeout_ms=1500),
+]
