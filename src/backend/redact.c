@@ -176,7 +176,8 @@ redact_text(RedactSession *session, const char *text, size_t len, size_t *out_le
 {
 	bool		cut;
 
-	return redact_text_prefix(session, text, len, len, out_len, &cut);
+	/* SIZE_MAX, not len: a sanitized copy can be longer than text */
+	return redact_text_prefix(session, text, len, SIZE_MAX, out_len, &cut);
 }
 
 /* Hits so far as {"pattern_name": count}; see redact.h. */
