@@ -26,15 +26,25 @@ output_truncate_utf8(char *s, size_t max)
 	return true;
 }
 
-/* Redact one text in place of the pointer (NULL stays NULL). */
+/*
+ * Redact one text (NULL stays NULL) keeping only what can be shown within
+ * max_output bytes; sets *cut when part of the input was dropped.  Cutting
+ * the input at max_output, rather than cutting the redacted text only, is
+ * what keeps the end of the helper's capture out of the result: when an
+ * earlier secret shrinks to a short marker, the redacted text of the whole
+ * capture would otherwise bring its last bytes, possibly the first half of a
+ * secret the capture cut off, under the cap.
+ */
 static char *
-output_redact(RedactSession *session, char *text)
+output_redact(RedactSession *session, char *text, int max_output, bool *cut)
 {
 	size_t		out_len;
 
+	*cut = false;
 	if (session == NULL || text == NULL)
 		return text;
-	return redact_text(session, text, strlen(text), &out_len);
+	return redact_text_prefix(session, text, strlen(text), max_output,
+							  &out_len, cut);
 }
 
 void
@@ -46,7 +56,11 @@ output_apply(CallOutcome *out, RedactSession *session, int max_output)
 		out->result = redact_jsonb(session, out->result);
 	for (int i = 0; i < 3; i++)
 	{
-		*texts[i] = output_redact(session, *texts[i]);
+		bool		cut;
+
+		*texts[i] = output_redact(session, *texts[i], max_output, &cut);
+		if (cut)
+			out->output_truncated = true;
 		if (*texts[i] != NULL && output_truncate_utf8(*texts[i], max_output))
 			out->output_truncated = true;
 	}

@@ -13,9 +13,11 @@
 #include "redact.h"
 
 /*
- * Redact (when session is not NULL) stdout, stderr, error_message and the
- * result, then truncate the three texts to max_output bytes at a UTF-8
- * boundary; output_truncated becomes true if anything was cut here.
+ * Redact (when session is not NULL) the result and the first max_output
+ * bytes of stdout, stderr and error_message (a secret straddling the cap is
+ * replaced whole, nothing after the cap is kept otherwise; see
+ * redact_text_prefix), then truncate the three texts to max_output bytes at
+ * a UTF-8 boundary; output_truncated becomes true if anything was cut here.
  */
 extern void output_apply(CallOutcome *out, RedactSession *session, int max_output);
 

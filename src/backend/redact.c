@@ -137,14 +137,17 @@ redact_utf8_valid(const char *text, size_t len)
 }
 
 /*
- * Redacted copy of text[0..len); see redact.h.  In a UTF-8 database invalid
- * sequences are first replaced with U+FFFD (the input is then known valid
- * and PCRE2 is told to skip its own check).
+ * Redacted copy of the first limit bytes of text[0..len); see
+ * redact_text_prefix in redact.h.  In a UTF-8 database invalid sequences are
+ * first replaced with U+FFFD (the input is then known valid and PCRE2 is told
+ * to skip its own check; limit then counts bytes of the cleaned copy).
  */
 char *
-redact_text(RedactSession *session, const char *text, size_t len, size_t *out_len)
+redact_text_prefix(RedactSession *session, const char *text, size_t len,
+				   size_t limit, size_t *out_len, bool *cut)
 {
 	char	   *result;
+	size_t		consumed;
 
 	if (len > MaxAllocSize)
 		ereport(ERROR,
@@ -155,11 +158,26 @@ redact_text(RedactSession *session, const char *text, size_t len, size_t *out_le
 		size_t		clean_len;
 		char	   *clean = redact_utf8_sanitize(text, len, &clean_len);
 
-		result = redact_scan(session->set, session->counts, clean, clean_len, out_len);
+		result = redact_scan(session->set, session->counts, clean, clean_len,
+							 limit, out_len, &consumed);
+		*cut = consumed < clean_len;
 		pfree(clean);
 		return result;
 	}
-	return redact_scan(session->set, session->counts, text, len, out_len);
+	result = redact_scan(session->set, session->counts, text, len, limit,
+						 out_len, &consumed);
+	*cut = consumed < len;
+	return result;
+}
+
+/* Redacted copy of all of text[0..len); see redact.h. */
+char *
+redact_text(RedactSession *session, const char *text, size_t len, size_t *out_len)
+{
+	bool		cut;
+
+	/* SIZE_MAX, not len: a sanitized copy can be longer than text */
+	return redact_text_prefix(session, text, len, SIZE_MAX, out_len, &cut);
 }
 
 /* Hits so far as {"pattern_name": count}; see redact.h. */

@@ -33,6 +33,21 @@ extern char *redact_text(RedactSession *session, const char *text, size_t len,
 						 size_t *out_len);
 
 /*
+ * Like redact_text, for a text that will be cut to limit bytes: returns the
+ * redaction of text[0..limit) only, where a match that starts before limit
+ * is replaced whole (the search sees all of text) and matches that start at
+ * or after limit are dropped uncounted.  No byte past limit is returned
+ * except through such a match, so a secret cut short at the end of text
+ * (where patterns may no longer match it) can never move into the kept part
+ * because an earlier replacement was shorter than its secret.  *cut is set
+ * when some of text was dropped.  The result may still be longer than limit
+ * (a replacement longer than its secret): the caller truncates it.
+ */
+extern char *redact_text_prefix(RedactSession *session, const char *text,
+								size_t len, size_t limit, size_t *out_len,
+								bool *cut);
+
+/*
  * Return a copy of a jsonb value with every string redacted, object keys
  * included, and every number whose digits a pattern matches (a card number
  * stored as a JSON number) replaced by the replacement string.  Keys that

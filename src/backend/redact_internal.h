@@ -63,6 +63,7 @@ extern bool redact_luhn_valid(const char *digits, size_t len);
 
 /* redact_scan.c */
 extern char *redact_scan(RedactPatternSet *set, int *counts,
-						 const char *text, size_t len, size_t *out_len);
+						 const char *text, size_t len, size_t limit,
+						 size_t *out_len, size_t *consumed);
 
 #endif

@@ -116,6 +116,14 @@ redact_pending_before(const RedactPending *a, const RedactPending *b)
  * (one slot per pattern).  text must be valid UTF-8 when set->utf (the
  * caller checks).  Returns a palloc'd NUL-terminated copy and its length.
  *
+ * Only the redaction of the text's first `limit` bytes is produced (pass
+ * len for all of it): a match that starts before limit is replaced whole,
+ * however far past limit it reaches; copying stops at limit (backed up to a
+ * character start) or at the end of such a match; matches starting at or
+ * after limit are neither replaced nor counted.  The whole text is still
+ * searched, so a match is judged on everything after it too (lookaheads,
+ * greedy tails).  *consumed is set to the offset where the input stopped.
+ *
  * If PCRE2 reports an error (a pattern hit its match limit), the rest of the
  * text from the cursor is replaced by that pattern's replacement and a
  * WARNING is raised: redaction fails closed rather than letting a secret
@@ -123,7 +131,7 @@ redact_pending_before(const RedactPending *a, const RedactPending *b)
  */
 char *
 redact_scan(RedactPatternSet *set, int *counts, const char *text, size_t len,
-			size_t *out_len)
+			size_t limit, size_t *out_len, size_t *consumed)
 {
 	StringInfoData out;
 	RedactPending *pend;
@@ -131,10 +139,16 @@ redact_scan(RedactPatternSet *set, int *counts, const char *text, size_t len,
 	int			failed = -1;
 
 	initStringInfo(&out);
+	if (limit >= len)
+		limit = len;
+	else if (set->utf)
+		while (limit > 0 && (((unsigned char) text[limit]) & 0xC0) == 0x80)
+			limit--;
 	if (set->npatterns == 0 || len == 0)
 	{
-		appendBinaryStringInfo(&out, text, len);
+		appendBinaryStringInfo(&out, text, limit);
 		*out_len = out.len;
+		*consumed = limit;
 		return out.data;
 	}
 	pend = palloc(sizeof(RedactPending) * set->npatterns);
@@ -151,7 +165,7 @@ redact_scan(RedactPatternSet *set, int *counts, const char *text, size_t len,
 			if (pend[i].found &&
 				(best < 0 || redact_pending_before(&pend[i], &pend[best])))
 				best = i;
-		if (best < 0)
+		if (best < 0 || pend[best].start >= limit)
 			break;
 		CHECK_FOR_INTERRUPTS();
 		pat = &set->patterns[best];
@@ -180,8 +194,13 @@ redact_scan(RedactPatternSet *set, int *counts, const char *text, size_t len,
 		counts[failed]++;
 		cursor = len;
 	}
-	appendBinaryStringInfo(&out, text + cursor, len - cursor);
+	if (cursor < limit)
+	{
+		appendBinaryStringInfo(&out, text + cursor, limit - cursor);
+		cursor = limit;
+	}
 	pfree(pend);
 	*out_len = out.len;
+	*consumed = cursor;
 	return out.data;
 }
