@@ -156,12 +156,12 @@ run_params(ExecParams *params, const char *code, const char *context_json,
 /*
  * Tell history.c what is about to run, so that a call killed or cancelled
  * from admission on still leaves a 'cancelled' row (committed by the
- * recorder from the abort or exit path).  The context is redacted in a
- * session of its own so the call's redaction counts are not doubled.
+ * recorder from the abort or exit path).  `context` is the one to store
+ * (already redacted when redaction is on).
  */
 static void
 run_history_begin(FunctionCallInfo fcinfo, const char *code, Jsonb *context,
-				  const CallLimits *limits, bool redact)
+				  const CallLimits *limits)
 {
 	ExecRecord	rec;
 
@@ -169,7 +169,7 @@ run_history_begin(FunctionCallInfo fcinfo, const char *code, Jsonb *context,
 	rec.has_user_id = !PG_ARGISNULL(RUN_ARG_USER_ID);
 	rec.user_id = rec.has_user_id ? PG_GETARG_INT64(RUN_ARG_USER_ID) : 0;
 	rec.code = code;
-	rec.context = redact ? redact_jsonb(redact_begin(), context) : context;
+	rec.context = context;
 	rec.status = "cancelled";
 	rec.cpu_time_seconds = -1;
 	rec.peak_memory_kb = -1;
@@ -244,6 +244,7 @@ codeexec_run(PG_FUNCTION_ARGS)
 	static const int limit_args[3] = {RUN_ARG_TIMEOUT_MS, RUN_ARG_MEMORY_MB, RUN_ARG_MAX_OUTPUT};
 	char	   *code;
 	Jsonb	   *context;
+	Jsonb	   *stored_context;
 	char	   *context_json;
 	CallLimits	limits;
 	ExecParams	params;
@@ -272,12 +273,22 @@ codeexec_run(PG_FUNCTION_ARGS)
 			   (validate ? WIRE_FLAG_VALIDATE : 0) |
 			   (codeexec_unsafe_no_py_guards ? WIRE_FLAG_NO_PY_GUARDS : 0));
 
+	/*
+	 * The context stored in history is redacted in a session of its own, so
+	 * that secrets the caller passed in are not counted as leaked by the
+	 * code.  NULL redactions means the call was not redacted at all, as
+	 * opposed to {} (nothing found).
+	 */
+	stored_context = context;
 	if (redact)
+	{
 		session = redact_begin();
+		stored_context = redact_jsonb(redact_begin(), context);
+	}
 
 	memset(&out, 0, sizeof(out));
 	if (codeexec_history)
-		run_history_begin(fcinfo, code, context, &limits, redact);
+		run_history_begin(fcinfo, code, stored_context, &limits);
 	if (!quota_admit(has_user_id, user_id))
 	{
 		out.status = "quota_exceeded";
@@ -292,21 +303,11 @@ codeexec_run(PG_FUNCTION_ARGS)
 		output_apply(&out, session, limits.max_output_bytes);
 		quota_charge(has_user_id, user_id, Max(out.cpu_time_seconds, 0));
 	}
-	/*
-	 * redactions counts what the output contained; the context stored in
-	 * history is redacted in a session of its own so that secrets the caller
-	 * passed in are not reported as leaked by the code.  NULL redactions
-	 * means the call was not redacted at all, as opposed to {} (nothing
-	 * found).
-	 */
 	if (session != NULL)
-	{
 		redactions = redact_counts(session);
-		context = redact_jsonb(redact_begin(), context);
-	}
 
 	if (codeexec_history)
-		id = run_record(fcinfo, code, context, &limits, &out, redactions);
+		id = run_record(fcinfo, code, stored_context, &limits, &out, redactions);
 	PG_RETURN_DATUM(run_result_datum(fcinfo, codeexec_history, id, &out, redactions));
 }
 
