@@ -20,8 +20,9 @@ trap cluster_stop EXIT
 
 start_time=$(cluster_psql -Atc 'select pg_postmaster_start_time()')
 export CODEEXEC_HELPER=$(pg_config --bindir)/codeexec-helper
-logdir=${CODEEXEC_TEST_LOGDIR:-/tmp/codeexec-test-logs}
-rm -rf "$logdir"; mkdir -p "$logdir"
+logdir=${CODEEXEC_TEST_LOGDIR:-$(mktemp -d /tmp/codeexec-test-logs.XXXXXX)}
+mkdir -p "$logdir"
+echo "suite logs: $logdir"
 
 total_pass=0 total_fail=0 total_skip=0
 
