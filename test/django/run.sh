@@ -27,4 +27,4 @@ psql_admin -d postgres -c "CREATE DATABASE codeexec_django" &&
 	{ echo "0 passed, 1 failed"; exit 1; }
 
 # Debian's interpreter: the one with python3-django (not a pyenv python3).
-cd "$here" && /usr/bin/python3 manage.py test --noinput -v 2 codeexec
+cd "$here" && PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 manage.py test --noinput -v 2 codeexec
