@@ -60,3 +60,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON codeexec_quota TO codeexec_admin;
 GRANT EXECUTE ON FUNCTION codeexec_set_quota(bigint, integer, interval, double precision)
 	TO codeexec_admin;
 GRANT EXECUTE ON FUNCTION codeexec_quota_status(bigint) TO codeexec_admin;
+
+-- Redaction patterns are configuration the admin role manages (an admin
+-- site's RedactionPattern model); the BEFORE trigger still rejects a
+-- pattern PCRE2 cannot compile.
+GRANT SELECT, INSERT, UPDATE, DELETE ON codeexec_redaction_pattern TO codeexec_admin;
