@@ -118,3 +118,13 @@ INSERT INTO codeexec_redaction_pattern (name, pattern, validator, builtin, descr
 ('url_password',
  $p$://(?<=[A-Za-z0-9+.-]...)[^\s:/?#@'"<>]*:(?<secret>[^\s/?#@'"<>]+)@$p$,
  NULL, true, 'Password in a URL (scheme://user:password@host); scheme, user and host are kept');
+
+-- Django derives the table of a model named RedactionPattern in an app
+-- labelled `codeexec` as codeexec_redactionpattern (no underscore between
+-- the words).  This view gives the table that name too, so the model needs
+-- no db_table.  It is automatically updatable, so INSERT/UPDATE/DELETE go to
+-- the table (its defaults and its pattern-checking trigger apply), and
+-- security_invoker makes the caller's own privileges on the table count.
+CREATE VIEW codeexec_redactionpattern WITH (security_invoker = true) AS
+	SELECT * FROM codeexec_redaction_pattern;
+REVOKE ALL ON codeexec_redactionpattern FROM PUBLIC;

@@ -64,4 +64,5 @@ GRANT EXECUTE ON FUNCTION codeexec_quota_status(bigint) TO codeexec_admin;
 -- Redaction patterns are configuration the admin role manages (an admin
 -- site's RedactionPattern model); the BEFORE trigger still rejects a
 -- pattern PCRE2 cannot compile.
-GRANT SELECT, INSERT, UPDATE, DELETE ON codeexec_redaction_pattern TO codeexec_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON codeexec_redaction_pattern, codeexec_redactionpattern
+	TO codeexec_admin;

@@ -1,7 +1,7 @@
 """models.py - unmanaged models over the tables the codeexec extension owns.
 
 No db_table: the app label is codeexec, so Django's names
-(codeexec_execution, codeexec_quota, codeexec_redaction_pattern) are the
+(codeexec_execution, codeexec_quota, and the view codeexec_redactionpattern over codeexec_redaction_pattern) are the
 extension's.  The extension creates, migrates and writes these tables;
 Django only reads history and edits quotas and redaction patterns.
 """
