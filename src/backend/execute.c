@@ -1,0 +1,87 @@
+/*-------------------------------------------------------------------------
+ *
+ * execute.c
+ *	  One round trip to the helper (see execute.h): encode the request with
+ *	  wire.c, run the helper in the configured spawn mode, interpret the
+ *	  result.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+
+#include "codeexec.h"
+#include "execute.h"
+#include "outcome.h"
+#include "spawn.h"
+#include "wire.h"
+
+/* wire.c's allocator: palloc in the current context, huge allowed. */
+static void *
+execute_realloc(void *ptr, size_t size)
+{
+	if (ptr == NULL)
+		return MemoryContextAllocHuge(CurrentMemoryContext, size);
+	return repalloc_huge(ptr, size);
+}
+
+/*
+ * The most response bytes we accept: four capped texts (stdout, stderr,
+ * error message, result) with slack, violations bounded by the code size,
+ * and a fixed allowance for the small fields.  Never above WIRE_MAX_FRAME.
+ */
+static size_t
+execute_response_cap(const ExecParams *params)
+{
+	uint64		cap = 4 * ((uint64) params->max_output_bytes + EXECUTE_OUTPUT_SLACK) +
+		8 * (uint64) params->code_len + 1024 * 1024;
+
+	return (size_t) Min(cap, (uint64) WIRE_MAX_FRAME);
+}
+
+/*
+ * ERROR unless the configured spawn mode is implemented (only exec is, in
+ * this version).
+ */
+static void
+execute_check_spawn_mode(void)
+{
+	if (codeexec_spawn_mode != CODEEXEC_SPAWN_EXEC)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("codeexec.spawn_mode \"%s\" is not implemented yet",
+						codeexec_spawn_mode_name(codeexec_spawn_mode)),
+				 errhint("Set codeexec.spawn_mode to 'exec'.")));
+}
+
+void
+execute_helper(const ExecParams *params, CallOutcome *out)
+{
+	WireBuf		req;
+	SpawnResult sr;
+
+	execute_check_spawn_mode();
+
+	wire_buf_init(&req, execute_realloc);
+	wire_begin(&req, WIRE_REQUEST_MAGIC);
+	wire_put_text(&req, WIRE_REQ_CODE, params->code, params->code_len);
+	wire_put_text(&req, WIRE_REQ_CONTEXT_JSON, params->context_json, params->context_len);
+	wire_put_int(&req, WIRE_REQ_TIMEOUT_MS, params->timeout_ms);
+	wire_put_int(&req, WIRE_REQ_MEMORY_MB, params->memory_mb);
+	wire_put_int(&req, WIRE_REQ_MAX_OUTPUT, params->max_output_bytes);
+	wire_put_text(&req, WIRE_REQ_ALLOWED_IMPORTS, params->allowed_imports,
+				  strlen(params->allowed_imports));
+	wire_put_int(&req, WIRE_REQ_FLAGS, params->flags);
+	wire_put_int(&req, WIRE_REQ_OUTPUT_SLACK, EXECUTE_OUTPUT_SLACK);
+	if (wire_finish(&req) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("codeexec request is too large"),
+				 errdetail("A request frame may not exceed %u bytes.", WIRE_MAX_FRAME)));
+
+	spawn_run(codeexec_helper_path, req.data, req.len, params->timeout_ms,
+			  execute_response_cap(params), &sr);
+	pfree(req.data);
+	outcome_from_spawn(&sr, params, out);
+}

@@ -1,0 +1,535 @@
+/*-------------------------------------------------------------------------
+ *
+ * spawn.c
+ *	  exec spawn mode: one fork + execve of codeexec-helper per call (see
+ *	  spawn.h).  The recipe follows core's fd.c OpenPipeStream and
+ *	  shell_archive.c: flush stdio, fork with all signals blocked; in the
+ *	  child reset every signal, wire fds 0/1/2 to the pipes, close every
+ *	  other fd, ask for SIGKILL on parent death, execve with an empty
+ *	  environment, and report a failure through a close-on-exec status pipe
+ *	  with _exit(127) (never elog/exit in the child: atexit callbacks would
+ *	  run the backend's shared-memory cleanup).
+ *
+ * Ownership: at most one child exists per backend at a time; its pid and
+ * the parent ends of its pipes live in spawn_child so that the PG_FINALLY
+ * of spawn_run() (ERROR, cancel) and a before_shmem_exit callback (FATAL,
+ * postmaster death, proc_exit) can kill and reap it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "utils/wait_event.h"
+
+#include "spawn.h"
+
+#define SPAWN_READ_CHUNK 65536
+#define SPAWN_WRITE_CHUNK 65536
+#define SPAWN_FD_REQUEST 0
+#define SPAWN_FD_RESPONSE 1
+#define SPAWN_FD_DIAG 2
+
+/* The one live child of this backend (pid 0: none). */
+typedef struct SpawnChild
+{
+	pid_t		pid;
+	int			fds[3];			/* parent ends: request w, response r, diag r */
+	WaitEventSet *set;
+} SpawnChild;
+
+static SpawnChild spawn_child = {0, {-1, -1, -1}, NULL};
+static bool spawn_exit_callback_registered = false;
+static volatile sig_atomic_t spawn_sigchld_seen = false;
+
+/* What the child sends through the status pipe when it cannot exec. */
+typedef struct SpawnChildError
+{
+	int			step;			/* index into spawn_step_names */
+	int			err;
+} SpawnChildError;
+
+static const char *const spawn_step_names[] = {
+	"fcntl", "dup2", "close_range", "prctl", "execve"
+};
+
+static double
+spawn_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* SIGCHLD while a child runs: wake the wait loop. */
+static void
+spawn_sigchld_handler(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	spawn_sigchld_seen = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/* Close one parent-side pipe end, if open. */
+static void
+spawn_close_fd(int which)
+{
+	if (spawn_child.fds[which] >= 0)
+	{
+		close(spawn_child.fds[which]);
+		ReleaseExternalFD();
+		spawn_child.fds[which] = -1;
+	}
+}
+
+/*
+ * Kill (if still running) and reap the child, close every pipe and free the
+ * wait set.  Safe to call at any time, any number of times; stores the wait
+ * status and rusage when the caller wants them.
+ */
+static void
+spawn_cleanup(int *wait_status, struct rusage *ru)
+{
+	struct rusage dummy_ru;
+	int			dummy_status;
+
+	if (spawn_child.set != NULL)
+	{
+		FreeWaitEventSet(spawn_child.set);
+		spawn_child.set = NULL;
+	}
+	for (int i = 0; i < 3; i++)
+		spawn_close_fd(i);
+	if (spawn_child.pid > 0)
+	{
+		pid_t		pid = spawn_child.pid;
+
+		/* The child leads its own process group (see spawn_child_exec). */
+		(void) kill(-pid, SIGKILL);
+		(void) kill(pid, SIGKILL);
+		while (wait4(pid, wait_status ? wait_status : &dummy_status, 0,
+					 ru ? ru : &dummy_ru) < 0 && errno == EINTR)
+			;
+		spawn_child.pid = 0;
+	}
+}
+
+/* before_shmem_exit callback: no child outlives its backend. */
+static void
+spawn_exit_callback(int code, Datum arg)
+{
+	spawn_cleanup(NULL, NULL);
+}
+
+/*
+ * Child side after fork: never returns.  Only async-signal-safe calls; a
+ * failure is written to status_fd as a SpawnChildError.
+ */
+static void
+spawn_child_exec(const char *path, int req_r, int res_w, int diag_w, int status_w,
+				 pid_t parent)
+{
+	SpawnChildError ce;
+	char	   *argv[2];
+	char	   *envp[1] = {NULL};
+	sigset_t	none;
+	int			fds[4] = {req_r, res_w, diag_w, status_w};
+
+	for (int sig = 1; sig < NSIG; sig++)
+		(void) signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	/* Move every pipe above 15 so the dup2s below cannot clobber one. */
+	ce.step = 0;
+	for (int i = 0; i < 4; i++)
+		if ((fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0)
+			goto fail;
+	status_w = fds[3];
+	ce.step = 1;
+	if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0 ||
+		dup3(status_w, 3, O_CLOEXEC) < 0)
+		goto fail;
+	status_w = 3;
+	ce.step = 2;
+	if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
+	{
+		long		maxfd = sysconf(_SC_OPEN_MAX);
+
+		for (long fd = 4; fd < (maxfd > 0 ? maxfd : 65536); fd++)
+			(void) close((int) fd);
+	}
+	ce.step = 3;
+	(void) setpgid(0, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		goto fail;
+	if (getppid() != parent)
+		_exit(127);				/* the backend died before PDEATHSIG was set */
+
+	ce.step = 4;
+	argv[0] = (char *) path;
+	argv[1] = NULL;
+	execve(path, argv, envp);
+
+fail:
+	ce.err = errno;
+	if (write(status_w, &ce, sizeof(ce)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+/*
+ * Fork and exec the helper; on return spawn_child holds its pid and the
+ * non-blocking parent ends of its pipes.  ERROR if it could not be started.
+ */
+static void
+spawn_start(const char *path)
+{
+	int			req[2] = {-1, -1},
+				res[2] = {-1, -1},
+				diag[2] = {-1, -1},
+				status[2] = {-1, -1};
+	sigset_t	all,
+				saved;
+	pid_t		pid;
+	pid_t		parent = getpid();
+	SpawnChildError ce;
+	ssize_t		n;
+	int			fork_errno;
+
+	for (int i = 0; i < 3; i++)
+	{
+		if (!AcquireExternalFD())
+		{
+			while (i-- > 0)
+				ReleaseExternalFD();
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("too many open files to start the codeexec helper")));
+		}
+	}
+	if (pipe2(req, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0 ||
+		pipe2(diag, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0)
+	{
+		int			save_errno = errno;
+
+		for (int i = 0; i < 2; i++)
+		{
+			if (req[i] >= 0) close(req[i]);
+			if (res[i] >= 0) close(res[i]);
+			if (diag[i] >= 0) close(diag[i]);
+			if (status[i] >= 0) close(status[i]);
+		}
+		ReleaseExternalFD();
+		ReleaseExternalFD();
+		ReleaseExternalFD();
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create pipes for the codeexec helper: %m")));
+	}
+
+	fflush(NULL);
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &saved);
+	pid = fork();
+	fork_errno = errno;
+	if (pid == 0)
+		spawn_child_exec(path, req[0], res[1], diag[1], status[1], parent);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+
+	close(req[0]);
+	close(res[1]);
+	close(diag[1]);
+	close(status[1]);
+	spawn_child.fds[SPAWN_FD_REQUEST] = req[1];
+	spawn_child.fds[SPAWN_FD_RESPONSE] = res[0];
+	spawn_child.fds[SPAWN_FD_DIAG] = diag[0];
+	if (pid < 0)
+	{
+		close(status[0]);
+		spawn_cleanup(NULL, NULL);
+		errno = fork_errno;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not fork the codeexec helper: %m")));
+	}
+	spawn_child.pid = pid;
+	(void) setpgid(pid, pid);	/* also in the child: whichever runs first */
+
+	/* EOF here means execve succeeded (the status pipe is close-on-exec). */
+	do
+		n = read(status[0], &ce, sizeof(ce));
+	while (n < 0 && errno == EINTR);
+	close(status[0]);
+	if (n == sizeof(ce))
+	{
+		spawn_cleanup(NULL, NULL);
+		ereport(ERROR,
+				(errcode(ce.err == ENOENT || ce.err == ENOTDIR ?
+						 ERRCODE_UNDEFINED_FILE : ERRCODE_SYSTEM_ERROR),
+				 errmsg("could not execute the codeexec helper"),
+				 errdetail("%s(\"%s\") failed: %s.",
+						   spawn_step_names[ce.step < 0 || ce.step > 4 ? 4 : ce.step],
+						   path, strerror(ce.err)),
+				 errhint("Check codeexec.helper_path, or install the helper with \"make install\".")));
+	}
+
+	for (int i = 0; i < 3; i++)
+		if (fcntl(spawn_child.fds[i], F_SETFL, O_NONBLOCK) < 0)
+			elog(ERROR, "could not make a helper pipe non-blocking: %m");
+}
+
+/* Bytes still wanted from the response pipe before the cap is exceeded. */
+typedef struct SpawnIo
+{
+	const char *request;
+	size_t		request_len;
+	size_t		request_off;
+	char	   *response;
+	size_t		response_cap;	/* allocated = response_cap + 1 */
+	size_t		response_len;
+	char	   *diag;
+	size_t		diag_len;
+	bool		overflow;
+} SpawnIo;
+
+/* Write as much of the request as the pipe takes; close it when done. */
+static void
+spawn_pump_request(SpawnIo *io)
+{
+	int			fd = spawn_child.fds[SPAWN_FD_REQUEST];
+
+	while (fd >= 0 && io->request_off < io->request_len)
+	{
+		size_t		want = Min(io->request_len - io->request_off, SPAWN_WRITE_CHUNK);
+		ssize_t		n = write(fd, io->request + io->request_off, want);
+
+		if (n > 0)
+			io->request_off += n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		else
+			break;				/* EPIPE: the helper closed its stdin */
+	}
+	spawn_close_fd(SPAWN_FD_REQUEST);
+}
+
+/*
+ * Read what is available from one output pipe; close it at EOF.  The
+ * response is kept up to response_cap bytes (one more byte marks overflow);
+ * diagnostics keep their first SPAWN_DIAG_KEEP bytes and drain the rest.
+ */
+static void
+spawn_pump_output(SpawnIo *io, int which)
+{
+	char		scratch[8192];
+
+	while (spawn_child.fds[which] >= 0)
+	{
+		char	   *dst;
+		size_t		room;
+		ssize_t		n;
+
+		if (which == SPAWN_FD_RESPONSE)
+		{
+			dst = io->response + io->response_len;
+			room = io->response_cap + 1 - io->response_len;
+			room = Min(room, SPAWN_READ_CHUNK);
+		}
+		else
+		{
+			dst = scratch;
+			room = sizeof(scratch);
+		}
+		n = read(spawn_child.fds[which], dst, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0)
+		{
+			spawn_close_fd(which);
+			return;
+		}
+		if (which == SPAWN_FD_RESPONSE)
+		{
+			io->response_len += n;
+			if (io->response_len > io->response_cap)
+			{
+				io->overflow = true;
+				return;
+			}
+		}
+		else if (io->diag_len < SPAWN_DIAG_KEEP)
+		{
+			size_t		keep = Min((size_t) n, SPAWN_DIAG_KEEP - io->diag_len);
+
+			memcpy(io->diag + io->diag_len, scratch, keep);
+			io->diag_len += keep;
+		}
+	}
+}
+
+/*
+ * Wait until a pipe is ready, the latch is set, or timeout_ms passes.
+ * Postmaster death exits the process (and the exit callback kills the
+ * child).  The set is rebuilt each time because pipes close as we go.
+ */
+static void
+spawn_wait(long timeout_ms)
+{
+	WaitEvent	events[5];
+	int			nevents = 2;
+
+	for (int i = 0; i < 3; i++)
+		if (spawn_child.fds[i] >= 0)
+			nevents++;
+	spawn_child.set = CreateWaitEventSet(CurrentMemoryContext, nevents);
+	AddWaitEventToSet(spawn_child.set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(spawn_child.set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	if (spawn_child.fds[SPAWN_FD_REQUEST] >= 0)
+		AddWaitEventToSet(spawn_child.set, WL_SOCKET_WRITEABLE,
+						  spawn_child.fds[SPAWN_FD_REQUEST], NULL, NULL);
+	for (int i = SPAWN_FD_RESPONSE; i <= SPAWN_FD_DIAG; i++)
+		if (spawn_child.fds[i] >= 0)
+			AddWaitEventToSet(spawn_child.set, WL_SOCKET_READABLE,
+							  spawn_child.fds[i], NULL, NULL);
+	(void) WaitEventSetWait(spawn_child.set, timeout_ms, events, lengthof(events),
+							PG_WAIT_EXTENSION);
+	FreeWaitEventSet(spawn_child.set);
+	spawn_child.set = NULL;
+}
+
+/*
+ * The wait loop proper: pump the pipes until the child has exited and both
+ * output pipes are at EOF, or the deadline passes, or the response
+ * overflows.  When the child has exited, its process group is SIGKILLed
+ * before it is reaped, so a grandchild holding a pipe cannot keep us
+ * waiting.  Fills result (except the wall time).
+ */
+static void
+spawn_loop(SpawnIo *io, double deadline, SpawnResult *result)
+{
+	struct rusage ru;
+	bool		exited = false;
+
+	memset(&ru, 0, sizeof(ru));
+	for (;;)
+	{
+		double		now;
+
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+
+		spawn_pump_request(io);
+		spawn_pump_output(io, SPAWN_FD_RESPONSE);
+		spawn_pump_output(io, SPAWN_FD_DIAG);
+		if (io->overflow)
+		{
+			result->response_overflow = true;
+			break;
+		}
+		if (!exited)
+		{
+			siginfo_t	info;
+
+			/* Exited?  Look without reaping, so its pid still names its group. */
+			memset(&info, 0, sizeof(info));
+			if (waitid(P_PID, spawn_child.pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+				info.si_pid == spawn_child.pid)
+			{
+				exited = true;
+				/* Anything it forked dies too, so the pipes reach EOF. */
+				(void) kill(-spawn_child.pid, SIGKILL);
+			}
+		}
+		if (exited && spawn_child.fds[SPAWN_FD_RESPONSE] < 0 &&
+			spawn_child.fds[SPAWN_FD_DIAG] < 0)
+		{
+			while (wait4(spawn_child.pid, &result->wait_status, 0, &ru) < 0 && errno == EINTR)
+				;
+			spawn_child.pid = 0;
+			break;
+		}
+
+		now = spawn_now();
+		if (now >= deadline)
+		{
+			result->timed_out = true;
+			break;
+		}
+		/* Pipe events, SIGCHLD (via the latch) or the deadline wake us. */
+		spawn_wait((long) ((deadline - now) * 1000.0) + 1);
+	}
+
+	if (spawn_child.pid > 0)
+		spawn_cleanup(&result->wait_status, &ru);
+	result->cpu_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	result->peak_rss_kb = ru.ru_maxrss;
+}
+
+void
+spawn_run(const char *path, const char *request, size_t request_len,
+		  int timeout_ms, size_t response_cap, SpawnResult *result)
+{
+	SpawnIo		io;
+	pqsigfunc	old_sigchld;
+	double		start;
+
+	memset(result, 0, sizeof(*result));
+	memset(&io, 0, sizeof(io));
+	io.request = request;
+	io.request_len = request_len;
+	io.response_cap = response_cap;
+	io.response = palloc(response_cap + 1);
+	io.diag = palloc(SPAWN_DIAG_KEEP + 1);
+
+	if (!spawn_exit_callback_registered)
+	{
+		before_shmem_exit(spawn_exit_callback, (Datum) 0);
+		spawn_exit_callback_registered = true;
+	}
+	Assert(spawn_child.pid == 0);
+
+	spawn_sigchld_seen = false;
+	old_sigchld = pqsignal(SIGCHLD, spawn_sigchld_handler);
+	start = spawn_now();
+	PG_TRY();
+	{
+		spawn_start(path);
+		spawn_loop(&io, start + timeout_ms / 1000.0, result);
+	}
+	PG_FINALLY();
+	{
+		spawn_cleanup(NULL, NULL);
+		pqsignal(SIGCHLD, old_sigchld);
+	}
+	PG_END_TRY();
+
+	result->wall_seconds = spawn_now() - start;
+	result->response = io.response;
+	result->response_len = Min(io.response_len, response_cap);
+	io.diag[io.diag_len] = '\0';
+	result->diagnostics = io.diag;
+	result->diagnostics_len = io.diag_len;
+}
