@@ -28,6 +28,14 @@
 extern int	sandbox_prepare(int require, char *errbuf, size_t errlen);
 extern int	sandbox_lock(int require, char *errbuf, size_t errlen);
 
+/*
+ * A forbidden system call (seccomp SIGSYS) is reported by a signal handler
+ * that writes a complete "killed" response frame naming the call to this
+ * descriptor, then dies of SIGSYS.  Default 1 (the response pipe); call
+ * before sandbox_lock() only if main.c moves the response pipe elsewhere.
+ */
+extern void sandbox_set_response_fd(int fd);
+
 /* JSON array describing each layer: [{"layer":..,"active":..,"detail":..}] */
 extern const char *sandbox_report_json(void);
 

@@ -1,0 +1,292 @@
+/*-------------------------------------------------------------------------
+ *
+ * sandbox_seccomp.c
+ *	  The seccomp layer: compiles the table of seccomp_policy.c with
+ *	  libseccomp and loads it (on every thread, TSYNC), and reports a
+ *	  forbidden call.
+ *
+ *	  Default action SCMP_ACT_TRAP rather than KILL_PROCESS, so the result
+ *	  can name the call: the kernel skips the call and raises SIGSYS; our
+ *	  handler (async-signal-safe: no malloc, no stdio) writes a complete
+ *	  "killed" response frame naming the call (si_syscall, resolved to a
+ *	  name from a table built before the filter is loaded) to the response
+ *	  descriptor, then dies of SIGSYS itself, so the backend's waitpid sees
+ *	  the signal too.  The trap cannot be defused: replacing the SIGSYS
+ *	  handler is itself forbidden by the policy, and a blocked or ignored
+ *	  SIGSYS is forced to its default (kill) by the kernel.  Calls of a
+ *	  non-native architecture (i386 int 0x80, x32) take the same path.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "sandbox_int.h"
+#include "wire.h"
+
+#define SBX_NAME_TABLE 512		/* x86_64 numbers are all below this */
+
+/* namespace flags a thread-creating clone() must not carry */
+#define SBX_CLONE_NS_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | \
+							CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
+
+static int	sbx_response_fd = 1;
+static const char *sbx_syscall_names[SBX_NAME_TABLE];
+static uint32_t sbx_native_arch;
+
+void
+sbx_seccomp_set_response_fd(int fd)
+{
+	sbx_response_fd = fd;
+}
+
+/* ---- the SIGSYS reporter (async-signal-safe from here to the handler) ---- */
+
+static size_t
+sbx_put_bytes(char *buf, size_t off, const void *src, size_t len)
+{
+	memcpy(buf + off, src, len);
+	return off + len;
+}
+
+static size_t
+sbx_put_u32(char *buf, size_t off, uint32_t v)
+{
+	unsigned char b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24};
+
+	return sbx_put_bytes(buf, off, b, 4);
+}
+
+static size_t
+sbx_put_text_field(char *buf, size_t off, uint16_t tag, const char *s, size_t len)
+{
+	unsigned char t[2] = {tag & 0xff, tag >> 8};
+
+	off = sbx_put_bytes(buf, off, t, 2);
+	off = sbx_put_u32(buf, off, (uint32_t) len);
+	return sbx_put_bytes(buf, off, s, len);
+}
+
+static size_t
+sbx_put_str(char *buf, size_t off, size_t cap, const char *s)
+{
+	size_t		n = strlen(s);
+
+	if (off + n > cap)
+		n = cap - off;
+	return sbx_put_bytes(buf, off, s, n);
+}
+
+static size_t
+sbx_put_num(char *buf, size_t off, size_t cap, unsigned long v)
+{
+	char		digits[24];
+	int			i = sizeof(digits);
+
+	do
+	{
+		digits[--i] = '0' + (v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (i < (int) sizeof(digits) && off < cap)
+		buf[off++] = digits[i++];
+	return off;
+}
+
+/*
+ * sbx_sigsys_handler: report the forbidden call and die of SIGSYS.  Only
+ * the first trapping thread reports; SA_RESETHAND made SIGSYS default.
+ */
+static void
+sbx_sigsys_handler(int sig, siginfo_t *si, void *uctx)
+{
+	static int	reported;
+	char		msg[160];
+	char		frame[256];
+	size_t		mlen = 0;
+	size_t		flen = 0;
+	unsigned long nr = (unsigned long) si->si_syscall;
+	sigset_t	set;
+
+	if (__atomic_exchange_n(&reported, 1, __ATOMIC_SEQ_CST) == 0)
+	{
+		mlen = sbx_put_str(msg, mlen, sizeof(msg), "forbidden system call ");
+		if (si->si_arch != sbx_native_arch)
+			mlen = sbx_put_str(msg, mlen, sizeof(msg), "of a non-native architecture ");
+		else if (nr < SBX_NAME_TABLE && sbx_syscall_names[nr] != NULL)
+		{
+			mlen = sbx_put_str(msg, mlen, sizeof(msg), sbx_syscall_names[nr]);
+			mlen = sbx_put_str(msg, mlen, sizeof(msg), " ");
+		}
+		mlen = sbx_put_str(msg, mlen, sizeof(msg), "(number ");
+		mlen = sbx_put_num(msg, mlen, sizeof(msg), nr);
+		mlen = sbx_put_str(msg, mlen, sizeof(msg), ") refused by the seccomp allowlist");
+
+		flen = sbx_put_bytes(frame, 0, WIRE_RESPONSE_MAGIC, 4);
+		flen = sbx_put_u32(frame, flen, 0);		/* patched below */
+		flen = sbx_put_text_field(frame, flen, WIRE_RES_STATUS, WIRE_STATUS_KILLED,
+								  strlen(WIRE_STATUS_KILLED));
+		flen = sbx_put_text_field(frame, flen, WIRE_RES_ERROR_TYPE, "SIGSYS", 6);
+		flen = sbx_put_text_field(frame, flen, WIRE_RES_ERROR_MESSAGE, msg, mlen);
+		sbx_put_u32(frame, 4, (uint32_t) (flen - WIRE_HEADER_SIZE));
+		for (size_t off = 0; off < flen;)
+		{
+			ssize_t		n = write(sbx_response_fd, frame + off, flen - off);
+
+			if (n <= 0 && errno != EINTR)
+				break;
+			if (n > 0)
+				off += (size_t) n;
+		}
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGSYS);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	syscall(SYS_tgkill, getpid(), (pid_t) syscall(SYS_gettid), SIGSYS);
+	syscall(SYS_exit_group, 128 + SIGSYS);
+}
+
+/* ---- building and loading the filter ---- */
+
+/*
+ * sbx_add_rule: add one table entry to the filter; returns the libseccomp
+ * result (0 or -errno).  *allowed counts syscalls that can succeed.
+ */
+static int
+sbx_add_rule(scmp_filter_ctx ctx, const SbxSyscallRule *r, int nr, int *allowed,
+			 int *errnoed)
+{
+	int			rc = 0;
+
+	if (r->action == SBX_KILL)
+		return 0;				/* the default action already */
+	if (r->action == SBX_ERRNO)
+	{
+		(*errnoed)++;
+		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(r->err), nr, 0);
+	}
+	(*allowed)++;
+	switch (r->args)
+	{
+		case SBX_ARG_ANY:
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+			break;
+		case SBX_ARG_SELF_PID:
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+								  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) getpid()));
+			break;
+		case SBX_ARG_THREAD_ONLY:
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+								  SCMP_A0(SCMP_CMP_MASKED_EQ,
+										  CLONE_THREAD | SBX_CLONE_NS_FLAGS, CLONE_THREAD));
+			break;
+		case SBX_ARG_NOT_SIGSYS:
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+								  SCMP_A0(SCMP_CMP_NE, SIGSYS));
+			if (rc == 0)
+				rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
+									  SCMP_A0(SCMP_CMP_EQ, SIGSYS),
+									  SCMP_A1(SCMP_CMP_EQ, 0));
+			break;
+		case SBX_ARG_PROT_NO_EXEC:
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+								  SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+			break;
+		case SBX_ARG_EMPTY_PATH:
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+								  SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
+			if (rc == 0)
+				rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), nr, 1,
+									  SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
+			break;
+		case SBX_ARG_READ_ONLY_LIMIT:
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
+								  SCMP_A0(SCMP_CMP_EQ, 0),
+								  SCMP_A2(SCMP_CMP_EQ, 0));
+			break;
+	}
+	return rc;
+}
+
+/*
+ * sbx_install_reporter: name table and SIGSYS handler, before the filter
+ * (resolving names allocates, which the handler must not do).
+ */
+static int
+sbx_install_reporter(void)
+{
+	struct sigaction sa;
+
+	sbx_native_arch = seccomp_arch_native();
+	for (int nr = 0; nr < SBX_NAME_TABLE; nr++)
+		if (sbx_syscall_names[nr] == NULL)
+			sbx_syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sbx_sigsys_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	sigfillset(&sa.sa_mask);
+	return sigaction(SIGSYS, &sa, NULL);
+}
+
+/*
+ * sbx_seccomp_apply: build the filter from the policy table and load it on
+ * all threads.  The last layer: after it, only the table's calls work.
+ */
+int
+sbx_seccomp_apply(int require, char *errbuf, size_t errlen)
+{
+	scmp_filter_ctx ctx;
+	int			allowed = 0;
+	int			errnoed = 0;
+	int			rc;
+
+	if (sandbox_layer_disabled(SBX_SECCOMP))
+		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, 0,
+								  "disabled by test knob");
+	if (sbx_install_reporter() != 0)
+		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, errno,
+								  "sigaction(SIGSYS)");
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (ctx == NULL)
+		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, ENOMEM,
+								  "seccomp_init");
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	for (int i = 0; rc == 0 && i < sbx_seccomp_policy_len; i++)
+	{
+		const SbxSyscallRule *r = &sbx_seccomp_policy[i];
+		int			nr = seccomp_syscall_resolve_name(r->name);
+
+		if (nr == __NR_SCMP_ERROR)
+			continue;			/* not a call of this architecture */
+		rc = sbx_add_rule(ctx, r, nr, &allowed, &errnoed);
+		if (rc != 0)
+		{
+			seccomp_release(ctx);
+			return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, -rc,
+									  "rule for %s", r->name);
+		}
+	}
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc != 0)
+		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, -rc,
+								  "seccomp_load");
+	sandbox_layer_set(SBX_SECCOMP, 1,
+					  "allowlist: %d syscalls allowed (some with argument checks), "
+					  "%d refused with an errno, default SIGSYS trap reporting the call "
+					  "then killing; non-native architectures trapped",
+					  allowed, errnoed);
+	return 0;
+}
