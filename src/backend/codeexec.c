@@ -12,9 +12,11 @@
 #include <limits.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "codeexec.h"
+#include "forkserver.h"
 #include "imports.h"
 
 PG_MODULE_MAGIC;
@@ -144,9 +146,12 @@ _PG_init(void)
 							 "Refuse to run code when an OS isolation layer cannot be set up.",
 							 NULL, &codeexec_require_isolation, true,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
+	/* forkserver needs the worker, which only exists when preloaded */
 	DefineCustomEnumVariable("codeexec.spawn_mode",
-							 "How the sandbox helper is started (only exec is implemented).",
-							 NULL, &codeexec_spawn_mode, CODEEXEC_SPAWN_EXEC,
+							 "How the sandbox helper is started.",
+							 NULL, &codeexec_spawn_mode,
+							 process_shared_preload_libraries_in_progress ?
+							 CODEEXEC_SPAWN_FORKSERVER : CODEEXEC_SPAWN_EXEC,
 							 codeexec_spawn_mode_options,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("codeexec.max_concurrent",
@@ -162,6 +167,8 @@ _PG_init(void)
 							 "Only for testing the OS isolation layers on their own.",
 							 &codeexec_unsafe_no_py_guards, false,
 							 PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+
+	forkserver_register();
 
 	MarkGUCPrefixReserved("codeexec");
 }

@@ -60,6 +60,8 @@ extern void sandbox_errorf(char *errbuf, size_t errlen, const char *fmt,...)
 
 /* namespaces.c: user, IPC, UTS, net, mount and PID namespaces, in order. */
 extern int	sbx_namespaces_enter(int require, char *errbuf, size_t errlen);
+/* namespaces.c: the same without the PID namespace (fork server). */
+extern int	sbx_namespaces_enter_shared(int require, char *errbuf, size_t errlen);
 
 /* namespaces_mount.c: minimal read-only root inside the new mount ns. */
 extern int	sbx_mount_minimal_root(char *errbuf, size_t errlen);

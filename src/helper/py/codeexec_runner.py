@@ -37,6 +37,18 @@ def prepare(allowed, guards):
         _state["guard"] = g
 
 
+def narrow(allowed):
+    """Fork-server child: restrict the allowlist prepare() was given (the
+    server's superset) to this call's.  The modules stay loaded; the
+    validator and the guard no longer let user code reach the others."""
+    allowed = frozenset(a for a in allowed if a)
+    _state["allowed"] = allowed
+    g = _state["guard"]
+    if g is not None:
+        g.allowed = allowed
+        g.views.clear()
+
+
 def _text(value, limit=None):
     """str -> valid UTF-8 bytes, optionally cut to `limit` bytes."""
     data = value.encode("utf-8", "backslashreplace")
