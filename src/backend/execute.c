@@ -90,4 +90,7 @@ execute_helper(const ExecParams *params, CallOutcome *out)
 				  execute_response_cap(params), &sr);
 	pfree(req.data);
 	outcome_from_spawn(&sr, params, out);
+	/* The outcome holds copies; the raw response can go now. */
+	pfree(sr.response);
+	pfree(sr.diagnostics);
 }

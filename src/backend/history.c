@@ -3,8 +3,9 @@
  * history.c
  *	  history_record() (see history.h) as a plain SPI INSERT into
  *	  codeexec_execution in the caller's transaction: a ROLLBACK of the
- *	  caller also removes the row.  A later version records through an
- *	  independently committed path behind the same contract.
+ *	  caller also removes the row.  The insert runs as the table owner.  A
+ *	  later version records through an independently committed path behind
+ *	  the same contract.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,6 +16,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -27,6 +29,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "history.h"
 
@@ -84,6 +87,27 @@ history_table_name(void)
 	return quote_qualified_identifier(schema, "codeexec_execution");
 }
 
+/* The owner of codeexec_execution (the role that created the extension). */
+static Oid
+history_table_owner(void)
+{
+	Oid			relid = get_relname_relid("codeexec_execution", history_extension_schema());
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table codeexec_execution does not exist"),
+				 errhint("Reinstall the extension with DROP EXTENSION codeexec; CREATE EXTENSION codeexec.")));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
 /* Fill one text parameter (NULL pointer: SQL NULL). */
 static void
 history_text_arg(Datum *values, char *nulls, int i, const char *s)
@@ -105,9 +129,11 @@ history_record(const ExecRecord *rec)
 	Datum		values[HISTORY_NARGS];
 	char		nulls[HISTORY_NARGS];
 	char	   *sql;
-	int64		id;
+	int64		id = 0;
 	bool		isnull;
 	int			rc;
+	Oid			save_userid;
+	int			save_sec_context;
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = Int64GetDatum(rec->user_id);
@@ -147,11 +173,28 @@ history_record(const ExecRecord *rec)
 				   "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) "
 				   "RETURNING id", history_table_name());
 
-	SPI_connect();
-	rc = SPI_execute_with_args(sql, HISTORY_NARGS, types, values, nulls, false, 1);
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "could not record the execution: %s", SPI_result_code_string(rc));
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	/*
+	 * Insert as the table's owner, so callers need only EXECUTE on
+	 * codeexec_run and cannot write (forge) history rows themselves.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(history_table_owner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		SPI_connect();
+		rc = SPI_execute_with_args(sql, HISTORY_NARGS, types, values, nulls, false, 1);
+		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "could not record the execution: %s", SPI_result_code_string(rc));
+		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										 1, &isnull));
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
 	return id;
 }

@@ -3,8 +3,10 @@
  * outcome.c
  *	  Turning a finished helper run into a CallOutcome (see outcome.h).
  *	  Precedence: our deadline (timeout) > oversized response (killed) >
- *	  death by signal (SIGXCPU: timeout, others: killed) > a valid response
- *	  with exit code 0 > anything else (killed, with the reason).  Texts
+ *	  death by signal (SIGXCPU: timeout, others: killed) > a valid
+ *	  sandbox_error/helper_error response (an ERROR, whatever the exit code)
+ *	  > a valid response with exit code 0 > anything else (killed, with the
+ *	  reason).  Texts
  *	  must be valid UTF-8 (a NUL byte becomes U+FFFD, since text cannot hold
  *	  NUL); JSON must pass a depth pre-scan and then jsonb_in, which runs in
  *	  a subtransaction so a hostile value becomes `killed`, not an ERROR.
@@ -190,11 +192,18 @@ outcome_json(OutcomeState *st, const ResponseText *t, const char *what, bool *to
 	return value;
 }
 
+/* True if the decoded status is the given name. */
+static bool
+outcome_status_is(const HelperResponse *r, const char *name)
+{
+	return r->status.len == strlen(name) && memcmp(r->status.data, name, r->status.len) == 0;
+}
+
 /* ERROR for the helper's server-side statuses (sandbox_error, helper_error). */
 static void
 outcome_server_error(const HelperResponse *r, const SpawnResult *sr)
 {
-	bool		sandbox = r->status.len == strlen(WIRE_STATUS_SANDBOX_ERROR);
+	bool		sandbox = outcome_status_is(r, WIRE_STATUS_SANDBOX_ERROR);
 	char	   *step = r->error_type.present ?
 		pnstrdup(r->error_type.data, r->error_type.len) : "unknown step";
 	char	   *why = r->error_message.present ?
@@ -206,12 +215,12 @@ outcome_server_error(const HelperResponse *r, const SpawnResult *sr)
 		why = "(not valid UTF-8)";
 	if (sandbox)
 		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				(errcode(ERRCODE_SYSTEM_ERROR),
 				 errmsg("codeexec sandbox could not be set up"),
 				 errdetail("Step %s failed: %s.", step, why),
 				 errhint("See codeexec_isolation() for the layers this server supports; a superuser can set codeexec.require_isolation = off.")));
 	ereport(ERROR,
-			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
 			 errmsg("codeexec helper could not start"),
 			 errdetail("Step %s failed: %s.", step, why),
 			 errhint("Check the server log and the installation of codeexec-helper.")));
@@ -254,11 +263,11 @@ outcome_from_response(const HelperResponse *r, const SpawnResult *sr, CallOutcom
 		out->error_message = psprintf("result nests deeper than %d levels",
 									  RESPONSE_MAX_JSON_DEPTH);
 	}
-	/* The helper's own figures only when the kernel gave us none. */
-	if (out->cpu_time_seconds <= 0 && r->has_cpu_seconds && r->cpu_seconds >= 0)
-		out->cpu_time_seconds = r->cpu_seconds;
-	if (out->peak_memory_kb <= 0 && r->has_peak_memory_kb && r->peak_memory_kb >= 0)
-		out->peak_memory_kb = r->peak_memory_kb;
+	/*
+	 * CPU time and peak memory stay those of the kernel (wait4 rusage, set by
+	 * outcome_from_spawn): the helper's own figures are never trusted, since
+	 * quotas are charged from them.
+	 */
 }
 
 void
@@ -302,12 +311,8 @@ outcome_from_spawn(const SpawnResult *sr, const ExecParams *params, CallOutcome 
 
 	decode_error = response_decode(sr->response, sr->response_len, &r);
 	if (decode_error == NULL &&
-		(r.status.len == strlen(WIRE_STATUS_SANDBOX_ERROR) &&
-		 memcmp(r.status.data, WIRE_STATUS_SANDBOX_ERROR, r.status.len) == 0))
-		outcome_server_error(&r, sr);
-	if (decode_error == NULL &&
-		(r.status.len == strlen(WIRE_STATUS_HELPER_ERROR) &&
-		 memcmp(r.status.data, WIRE_STATUS_HELPER_ERROR, r.status.len) == 0))
+		(outcome_status_is(&r, WIRE_STATUS_SANDBOX_ERROR) ||
+		 outcome_status_is(&r, WIRE_STATUS_HELPER_ERROR)))
 		outcome_server_error(&r, sr);
 
 	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)

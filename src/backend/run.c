@@ -131,6 +131,27 @@ run_result_datum(FunctionCallInfo fcinfo, bool has_id, int64 id, const CallOutco
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
+/*
+ * Fill the request parameters; adds WIRE_FLAG_REQUIRE_ISOLATION when
+ * codeexec.require_isolation is on.
+ */
+static void
+run_params(ExecParams *params, const char *code, const char *context_json,
+		   const CallLimits *limits, const char *imports, int64 flags)
+{
+	memset(params, 0, sizeof(*params));
+	params->code = code;
+	params->code_len = strlen(code);
+	params->context_json = context_json;
+	params->context_len = strlen(context_json);
+	params->timeout_ms = limits->timeout_ms;
+	params->memory_mb = limits->memory_mb;
+	params->max_output_bytes = limits->max_output_bytes;
+	params->allowed_imports = imports;
+	params->flags = flags |
+		(codeexec_require_isolation ? WIRE_FLAG_REQUIRE_ISOLATION : 0);
+}
+
 /* Run the helper inside a concurrency slot, released whatever happens. */
 static void
 run_in_slot(const ExecParams *params, CallOutcome *out)
@@ -149,6 +170,42 @@ run_in_slot(const ExecParams *params, CallOutcome *out)
 }
 
 /*
+ * Record the call in codeexec_execution (history.h); returns the row id.
+ * context must already be redacted.
+ */
+static int64
+run_record(FunctionCallInfo fcinfo, const char *code, Jsonb *context,
+		   const CallLimits *limits, const CallOutcome *out, Jsonb *redactions)
+{
+	ExecRecord	rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.has_user_id = !PG_ARGISNULL(RUN_ARG_USER_ID);
+	rec.user_id = rec.has_user_id ? PG_GETARG_INT64(RUN_ARG_USER_ID) : 0;
+	rec.code = code;
+	rec.context = context;
+	rec.status = out->status;
+	rec.success = strcmp(out->status, WIRE_STATUS_OK) == 0;
+	rec.stdout_text = out->stdout_text;
+	rec.stderr_text = out->stderr_text;
+	rec.result = out->result;
+	rec.error_type = out->error_type;
+	rec.error_message = out->error_message;
+	rec.violations = out->violations;
+	rec.redactions = redactions;
+	rec.output_truncated = out->output_truncated;
+	rec.execution_time_seconds = out->execution_time_seconds;
+	rec.cpu_time_seconds = out->cpu_time_seconds;
+	rec.peak_memory_kb = out->peak_memory_kb;
+	rec.timeout_ms = limits->timeout_ms;
+	rec.memory_mb = limits->memory_mb;
+	rec.sandbox_mode = codeexec_spawn_mode_name(codeexec_spawn_mode);
+	rec.tag = PG_ARGISNULL(RUN_ARG_TAG) ? NULL :
+		text_to_cstring(PG_GETARG_TEXT_PP(RUN_ARG_TAG));
+	return history_record(&rec);
+}
+
+/*
  * codeexec_run(code, context, user_id, timeout_ms, memory_mb,
  *				max_output_bytes, allowed_imports, validate, redact, tag)
  *		RETURNS codeexec_result
@@ -163,7 +220,6 @@ codeexec_run(PG_FUNCTION_ARGS)
 	CallLimits	limits;
 	ExecParams	params;
 	CallOutcome out;
-	ExecRecord	rec;
 	RedactSession *session = NULL;
 	Jsonb	   *redactions = NULL;
 	bool		has_user_id = !PG_ARGISNULL(RUN_ARG_USER_ID);
@@ -178,21 +234,13 @@ codeexec_run(PG_FUNCTION_ARGS)
 	context = run_context_arg(fcinfo);
 	args_resolve_limits(fcinfo, limit_args, &limits);
 
-	memset(&params, 0, sizeof(params));
-	params.allowed_imports = run_imports_arg(fcinfo, RUN_ARG_ALLOWED_IMPORTS);
 	context_json = JsonbToCString(NULL, &context->root, VARSIZE(context));
 	args_check_size("context", strlen(context_json), codeexec_max_context_bytes,
 					"codeexec.max_context_bytes");
-	params.code = code;
-	params.code_len = strlen(code);
-	params.context_json = context_json;
-	params.context_len = strlen(context_json);
-	params.timeout_ms = limits.timeout_ms;
-	params.memory_mb = limits.memory_mb;
-	params.max_output_bytes = limits.max_output_bytes;
-	params.flags = (validate ? WIRE_FLAG_VALIDATE : 0) |
-		(codeexec_require_isolation ? WIRE_FLAG_REQUIRE_ISOLATION : 0) |
-		(codeexec_unsafe_no_py_guards ? WIRE_FLAG_NO_PY_GUARDS : 0);
+	run_params(&params, code, context_json, &limits,
+			   run_imports_arg(fcinfo, RUN_ARG_ALLOWED_IMPORTS),
+			   (validate ? WIRE_FLAG_VALIDATE : 0) |
+			   (codeexec_unsafe_no_py_guards ? WIRE_FLAG_NO_PY_GUARDS : 0));
 
 	if (redact)
 		session = redact_begin();
@@ -221,32 +269,21 @@ codeexec_run(PG_FUNCTION_ARGS)
 		redactions = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 
 	if (codeexec_history)
-	{
-		memset(&rec, 0, sizeof(rec));
-		rec.has_user_id = has_user_id;
-		rec.user_id = user_id;
-		rec.code = code;
-		rec.context = context;
-		rec.status = out.status;
-		rec.success = strcmp(out.status, WIRE_STATUS_OK) == 0;
-		rec.stdout_text = out.stdout_text;
-		rec.stderr_text = out.stderr_text;
-		rec.result = out.result;
-		rec.error_type = out.error_type;
-		rec.error_message = out.error_message;
-		rec.violations = out.violations;
-		rec.redactions = redactions;
-		rec.output_truncated = out.output_truncated;
-		rec.execution_time_seconds = out.execution_time_seconds;
-		rec.cpu_time_seconds = out.cpu_time_seconds;
-		rec.peak_memory_kb = out.peak_memory_kb;
-		rec.timeout_ms = limits.timeout_ms;
-		rec.memory_mb = limits.memory_mb;
-		rec.sandbox_mode = codeexec_spawn_mode_name(codeexec_spawn_mode);
-		rec.tag = PG_ARGISNULL(RUN_ARG_TAG) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(RUN_ARG_TAG));
-		id = history_record(&rec);
-	}
+		id = run_record(fcinfo, code, context, &limits, &out, redactions);
 	PG_RETURN_DATUM(run_result_datum(fcinfo, codeexec_history, id, &out, redactions));
+}
+
+/* Push one "key": value pair onto a jsonb object being built. */
+static void
+run_push_pair(JsonbParseState **state, const char *key, JsonbValue *value)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &k);
+	pushJsonbValue(state, WJB_VALUE, value);
 }
 
 /* {"valid": ..., "violations": ...} */
@@ -254,24 +291,16 @@ static Jsonb *
 run_validate_result(bool valid, Jsonb *violations)
 {
 	JsonbParseState *state = NULL;
-	JsonbValue	key;
 	JsonbValue	v;
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	key.type = jbvString;
-	key.val.string.val = "valid";
-	key.val.string.len = 5;
-	pushJsonbValue(&state, WJB_KEY, &key);
 	v.type = jbvBool;
 	v.val.boolean = valid;
-	pushJsonbValue(&state, WJB_VALUE, &v);
-	key.val.string.val = "violations";
-	key.val.string.len = 10;
-	pushJsonbValue(&state, WJB_KEY, &key);
+	run_push_pair(&state, "valid", &v);
 	v.type = jbvBinary;
 	v.val.binary.data = &violations->root;
 	v.val.binary.len = VARSIZE(violations) - VARHDRSZ;
-	pushJsonbValue(&state, WJB_VALUE, &v);
+	run_push_pair(&state, "violations", &v);
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
 }
 
@@ -308,17 +337,8 @@ codeexec_validate(PG_FUNCTION_ARGS)
 	code = run_code_arg(fcinfo);
 	args_resolve_limits(fcinfo, limit_args, &limits);
 
-	memset(&params, 0, sizeof(params));
-	params.allowed_imports = run_imports_arg(fcinfo, 1);
-	params.code = code;
-	params.code_len = strlen(code);
-	params.context_json = "{}";
-	params.context_len = 2;
-	params.timeout_ms = limits.timeout_ms;
-	params.memory_mb = limits.memory_mb;
-	params.max_output_bytes = limits.max_output_bytes;
-	params.flags = WIRE_FLAG_VALIDATE | WIRE_FLAG_VALIDATE_ONLY |
-		(codeexec_require_isolation ? WIRE_FLAG_REQUIRE_ISOLATION : 0);
+	run_params(&params, code, "{}", &limits, run_imports_arg(fcinfo, 1),
+			   WIRE_FLAG_VALIDATE | WIRE_FLAG_VALIDATE_ONLY);
 
 	run_in_slot(&params, &out);
 

@@ -81,6 +81,23 @@ send_ok(const char *out, const char *result)
 	write_all(1, b.data, b.len);
 }
 
+/* A frame with a status and up to two more text fields (tag 0: none). */
+static void
+send_fields(const char *status, uint16_t tag1, const char *v1, uint16_t tag2, const char *v2)
+{
+	WireBuf		b;
+
+	wire_buf_init(&b, realloc);
+	wire_begin(&b, WIRE_RESPONSE_MAGIC);
+	put_str(&b, WIRE_RES_STATUS, status);
+	if (tag1)
+		put_str(&b, tag1, v1);
+	if (tag2)
+		put_str(&b, tag2, v2);
+	wire_finish(&b);
+	write_all(1, b.data, b.len);
+}
+
 /* A frame whose only field is the given status (and optional stdout bytes). */
 static void
 send_status(const char *status, const char *out, size_t out_len)
@@ -203,32 +220,11 @@ main(int argc, char **argv)
 	else if (strcmp(mode, "unknown-status") == 0)
 		send_status("pwned", NULL, 0);
 	else if (strcmp(mode, "dup-field") == 0)
-	{
-		wire_buf_init(&b, realloc);
-		wire_begin(&b, WIRE_RESPONSE_MAGIC);
-		put_str(&b, WIRE_RES_STATUS, "ok");
-		put_str(&b, WIRE_RES_STATUS, "ok");
-		wire_finish(&b);
-		write_all(1, b.data, b.len);
-	}
+		send_fields("ok", WIRE_RES_STATUS, "ok", 0, NULL);
 	else if (strcmp(mode, "request-tag") == 0)
-	{
-		wire_buf_init(&b, realloc);
-		wire_begin(&b, WIRE_RESPONSE_MAGIC);
-		put_str(&b, WIRE_RES_STATUS, "ok");
-		put_str(&b, WIRE_REQ_CODE, "x");
-		wire_finish(&b);
-		write_all(1, b.data, b.len);
-	}
+		send_fields("ok", WIRE_REQ_CODE, "x", 0, NULL);
 	else if (strcmp(mode, "bad-violations") == 0)
-	{
-		wire_buf_init(&b, realloc);
-		wire_begin(&b, WIRE_RESPONSE_MAGIC);
-		put_str(&b, WIRE_RES_STATUS, "violation");
-		put_str(&b, WIRE_RES_VIOLATIONS_JSON, "{\"not\": \"an array\"}");
-		wire_finish(&b);
-		write_all(1, b.data, b.len);
-	}
+		send_fields("violation", WIRE_RES_VIOLATIONS_JSON, "{\"not\": \"an array\"}", 0, NULL);
 	else if (strcmp(mode, "grandchild") == 0)
 	{
 		/* A grandchild keeps the pipes open after the helper exits. */
@@ -240,15 +236,8 @@ main(int argc, char **argv)
 		send_ok("grandchild\n", "1");
 	}
 	else if (strcmp(mode, "sandbox-error") == 0)
-	{
-		wire_buf_init(&b, realloc);
-		wire_begin(&b, WIRE_RESPONSE_MAGIC);
-		put_str(&b, WIRE_RES_STATUS, "sandbox_error");
-		put_str(&b, WIRE_RES_ERROR_TYPE, "landlock");
-		put_str(&b, WIRE_RES_ERROR_MESSAGE, "not supported by this kernel");
-		wire_finish(&b);
-		write_all(1, b.data, b.len);
-	}
+		send_fields("sandbox_error", WIRE_RES_ERROR_TYPE, "landlock",
+					WIRE_RES_ERROR_MESSAGE, "not supported by this kernel");
 	else if (strcmp(mode, "lying-rusage") == 0)
 	{
 		wire_buf_init(&b, realloc);

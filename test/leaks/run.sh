@@ -13,8 +13,10 @@ check() {	# check NAME CONDITION-COMMAND...
 }
 
 no_helper_left() {
-	local left
-	left=$(pgrep -a -f '[c]odeexec-helper')
+	local left helper
+	# This cluster's helper only: other clusters on a shared machine run theirs.
+	helper=$(psql -X -Atc 'show codeexec.helper_path')
+	left=$(pgrep -u postgres -a -f "^$helper")
 	[ -z "$left" ] || { echo "  left running: $left"; return 1; }
 }
 no_zombie() {
@@ -28,13 +30,17 @@ server_not_restarted() {
 	[ "$now" = "$start_time" ] || { echo "  start time $start_time -> $now"; return 1; }
 }
 
-# One session: count the backend's fds, run a mix of calls, count again.
+# One session: count the backend's pipe/epoll/signalfd descriptors after a
+# warm-up call, run a mix of calls, count again.  (psql does not interpolate
+# variables in \!, hence \setenv; data and WAL files are left out because
+# PostgreSQL's own fd cache opens them on first use.)
 fd_count_stable() {
 	local out before after
 	out=$(psql -X -At -v ON_ERROR_STOP=0 2>&1 <<'SQL'
 select pg_backend_pid() as pid \gset
-\! ls /proc/:pid/fd | wc -l
+\setenv BACKEND_PID :pid
 select status from codeexec_run('print(1)');
+\! echo "fds: $(ls -l /proc/$BACKEND_PID/fd | grep -cE 'pipe:|anon_inode:')"
 select status from codeexec_run('print(1)');
 select count(*) from (select codeexec_run('x = 1') from generate_series(1, 20)) s;
 select status from codeexec_run('raise ValueError(1)');
@@ -44,10 +50,10 @@ set statement_timeout = 300;
 select status from codeexec_run('while True: pass', timeout_ms => 5000);
 reset statement_timeout;
 select status from codeexec_run('print(2)');
-\! ls /proc/:pid/fd | wc -l
+\! echo "fds: $(ls -l /proc/$BACKEND_PID/fd | grep -cE 'pipe:|anon_inode:')"
 SQL
 )
-	before=$(sed -n '1p' <<<"$out"); after=$(tail -1 <<<"$out")
+	before=$(grep '^fds: ' <<<"$out" | sed -n 1p); after=$(grep '^fds: ' <<<"$out" | sed -n 2p)
 	echo "  backend fds before=$before after=$after"
 	[ -n "$before" ] && [ "$before" = "$after" ]
 }
