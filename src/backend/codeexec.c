@@ -41,7 +41,7 @@ int			codeexec_max_output_bytes_limit = 16 * 1024 * 1024;
 int			codeexec_max_code_bytes = 256 * 1024;
 int			codeexec_max_context_bytes = 1024 * 1024;
 char	   *codeexec_allowed_imports = NULL;
-bool		codeexec_redact = true;
+bool		codeexec_redact_enabled = true;
 bool		codeexec_history = true;
 bool		codeexec_require_isolation = true;
 int			codeexec_spawn_mode = CODEEXEC_SPAWN_EXEC;
@@ -136,7 +136,7 @@ _PG_init(void)
 							   codeexec_check_allowed_imports, NULL, NULL);
 	DefineCustomBoolVariable("codeexec.redact",
 							 "Redact secrets from output, results and recorded context.",
-							 NULL, &codeexec_redact, true,
+							 NULL, &codeexec_redact_enabled, true,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("codeexec.history",
 							 "Record every call in codeexec_execution.",

@@ -35,7 +35,7 @@ extern int	codeexec_max_output_bytes_limit;
 extern int	codeexec_max_code_bytes;
 extern int	codeexec_max_context_bytes;
 extern char *codeexec_allowed_imports;
-extern bool codeexec_redact;
+extern bool codeexec_redact_enabled;
 extern bool codeexec_history;
 extern bool codeexec_require_isolation;
 extern int	codeexec_spawn_mode;

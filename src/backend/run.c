@@ -225,7 +225,7 @@ codeexec_run(PG_FUNCTION_ARGS)
 	bool		has_user_id = !PG_ARGISNULL(RUN_ARG_USER_ID);
 	int64		user_id = has_user_id ? PG_GETARG_INT64(RUN_ARG_USER_ID) : 0;
 	bool		validate = PG_ARGISNULL(RUN_ARG_VALIDATE) || PG_GETARG_BOOL(RUN_ARG_VALIDATE);
-	bool		redact = codeexec_redact &&
+	bool		redact = codeexec_redact_enabled &&
 		(PG_ARGISNULL(RUN_ARG_REDACT) || PG_GETARG_BOOL(RUN_ARG_REDACT));
 	int64		id = 0;
 

@@ -299,7 +299,6 @@ fs_reap(void)
 			rec.cpu_usec = (int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
 				(int64_t) ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
 			rec.maxrss_kb = ru.ru_maxrss;
-			fs_log("DEBUG minflt %ld majflt %ld nvcsw %ld nivcsw %ld", ru.ru_minflt, ru.ru_majflt, ru.ru_nvcsw, ru.ru_nivcsw);
 			/* nobody may be reading any more (EPIPE is ignored) */
 			if (write(fs_children[s].exit_w, &rec, sizeof(rec)) < 0)
 				(void) 0;

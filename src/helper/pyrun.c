@@ -235,7 +235,8 @@ pyrun_narrow(const HelperRequest *req, char *errbuf, size_t errlen)
 
 	if (allowed == NULL)
 		return pyrun_error("reading the import allowlist", errbuf, errlen);
-	ret = PyObject_CallMethod(pyrun_runner, "narrow", "O", allowed);
+	ret = PyObject_CallMethod(pyrun_runner, "narrow", "Oi", allowed,
+							  (req->flags & WIRE_FLAG_NO_PY_GUARDS) == 0);
 	Py_DECREF(allowed);
 	if (ret == NULL)
 		return pyrun_error("narrowing the import allowlist", errbuf, errlen);
