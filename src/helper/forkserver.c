@@ -74,6 +74,7 @@ typedef struct FsChild
 	pid_t		pid;
 	int			exit_w;			/* write end of its exit pipe */
 	FsState		state;
+	int64_t		idle_cpu_usec;	/* CPU it spent before its request */
 } FsChild;
 
 static FsChild fs_children[FS_MAX_CHILDREN];
@@ -99,6 +100,12 @@ fs_log(const char *fmt,...)
 	line[n++] = '\n';
 	if (write(2, line, n) < 0)
 		return;
+}
+
+void
+fs_log_line(const char *text)
+{
+	fs_log("%s", text);
 }
 
 static void __attribute__((noreturn))
@@ -248,21 +255,22 @@ fs_fill_pool(void)
 	return 0;
 }
 
-/* Children report the slot whose connection they took. */
+/* Children report the slot whose connection they took (FsNotice). */
 static void
 fs_read_notifications(void)
 {
-	int			slots[64];
+	FsNotice	notices[32];
 	ssize_t		n;
 
-	while ((n = read(fs_notify[0], slots, sizeof(slots))) > 0)
-		for (ssize_t i = 0; i < n / (ssize_t) sizeof(int); i++)
+	while ((n = read(fs_notify[0], notices, sizeof(notices))) > 0)
+		for (ssize_t i = 0; i < n / (ssize_t) sizeof(FsNotice); i++)
 		{
-			int			s = slots[i];
+			int			s = notices[i].slot;
 
 			if (s >= 0 && s < FS_MAX_CHILDREN && fs_children[s].state == FS_IDLE)
 			{
 				fs_children[s].state = FS_BUSY;
+				fs_children[s].idle_cpu_usec = notices[i].cpu_usec;
 				fs_idle--;
 			}
 		}
@@ -297,7 +305,10 @@ fs_reap(void)
 			rec.magic = FORKSERVER_EXIT_MAGIC;
 			rec.wait_status = status;
 			rec.cpu_usec = (int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
-				(int64_t) ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+				(int64_t) ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec -
+				fs_children[s].idle_cpu_usec;
+			if (rec.cpu_usec < 0)
+				rec.cpu_usec = 0;
 			rec.maxrss_kb = ru.ru_maxrss;
 			/* nobody may be reading any more (EPIPE is ignored) */
 			if (write(fs_children[s].exit_w, &rec, sizeof(rec)) < 0)
@@ -353,6 +364,7 @@ forkserver_main(int argc, char **argv)
 	fs_parse_args(argc, argv);
 	fs_process_setup();
 	fs_start_python();
+	fs_sandbox_precompile();
 
 	if (pipe2(fs_notify, O_CLOEXEC | O_NONBLOCK) < 0 ||
 		pipe2(fs_lifeline, O_CLOEXEC) < 0)

@@ -15,12 +15,25 @@
 #define CODEEXEC_HELPER_FORKSERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* What a child inherits from the server (descriptor numbers in the child). */
 #define FS_CHILD_FD_NOTIFY	4		/* write: "slot N took a connection" */
 #define FS_CHILD_FD_EXIT	5		/* read end of this child's exit pipe */
 #define FS_CHILD_FD_LIFELINE 6		/* read: EOF once the server is gone */
 #define FS_CHILD_FD_FIRST_FREE 7
+
+/*
+ * What a child writes on the notify pipe when it takes a connection (one
+ * write, far below PIPE_BUF, so never interleaved): its slot, and the CPU
+ * it spent before any request existed (clone, warm-up), which the server
+ * subtracts from the figure it reports for the execution.
+ */
+typedef struct FsNotice
+{
+	int32_t		slot;
+	int64_t		cpu_usec;
+} FsNotice;
 
 /* Server configuration, from argv. */
 typedef struct FsConfig
@@ -48,5 +61,9 @@ extern void fs_warm_up(void);
 /* forkserver_sandbox.c */
 extern int	fs_sandbox_server(char *errbuf, size_t errlen);
 extern int	fs_sandbox_child(int pid_ns, char *errbuf, size_t errlen);
+extern void fs_sandbox_precompile(void);
+
+/* forkserver.c: one line on the server log. */
+extern void fs_log_line(const char *text);
 
 #endif

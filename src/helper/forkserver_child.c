@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -121,14 +122,22 @@ static int
 fs_child_handoff(int conn, int slot)
 {
 	int			fds[2];
-	char		cbuf[CMSG_SPACE(sizeof(fds))];
+	char		cbuf[CMSG_SPACE(sizeof(int) * 2)];
 	struct iovec iov = {.iov_base = FORKSERVER_HELLO, .iov_len = FORKSERVER_HELLO_LEN};
 	struct msghdr msg;
 	struct cmsghdr *cmsg;
 	ssize_t		n;
 
+	FsNotice	notice;
+	struct rusage ru;
+
 	close(FORKSERVER_FD_LISTEN);
-	if (write(FS_CHILD_FD_NOTIFY, &slot, sizeof(slot)) != sizeof(slot))
+	memset(&notice, 0, sizeof(notice));
+	notice.slot = slot;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		notice.cpu_usec = (int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
+			(int64_t) ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+	if (write(FS_CHILD_FD_NOTIFY, &notice, sizeof(notice)) != sizeof(notice))
 		return -1;
 	close(FS_CHILD_FD_NOTIFY);
 

@@ -12,8 +12,11 @@
  *	                       capability (the server keeps its own, inside its
  *	                       user namespace, to create PID namespaces).
  *
+ *	  fs_sandbox_precompile() in the server: the seccomp filter, compiled
+ *	                       once for every child.
+ *
  *	  The per-call steps (Landlock, seccomp) are sandbox_lock(), exactly as
- *	  in exec mode.
+ *	  in exec mode, except that seccomp loads the precompiled filter.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +34,21 @@ int
 fs_sandbox_server(char *errbuf, size_t errlen)
 {
 	return sbx_namespaces_enter_shared(1, errbuf, errlen);
+}
+
+/*
+ * fs_sandbox_precompile: compile the seccomp filter once in the server, for
+ * children that are pid 1 of their own PID namespace, so that a child only
+ * loads it (compiling costs milliseconds per process).  On failure each
+ * child compiles its own, as exec mode does.
+ */
+void
+fs_sandbox_precompile(void)
+{
+	char		errbuf[256];
+
+	if (sbx_seccomp_precompile(1, errbuf, sizeof(errbuf)) != 0)
+		fs_log_line(errbuf);
 }
 
 /*

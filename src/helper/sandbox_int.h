@@ -18,6 +18,7 @@
 #define CODEEXEC_SANDBOX_INT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 typedef enum SandboxLayerId
 {
@@ -75,6 +76,13 @@ extern int	sbx_landlock_apply(int require, char *errbuf, size_t errlen);
 /* sandbox_seccomp.c: load the allowlist of seccomp_policy.c. */
 extern int	sbx_seccomp_apply(int require, char *errbuf, size_t errlen);
 extern void sbx_seccomp_set_response_fd(int fd);
+
+/*
+ * sandbox_seccomp.c, fork server: compile the filter once, ahead of time,
+ * for processes whose pid will be `self_pid` (1 for a child that is alone
+ * in its PID namespace); sbx_seccomp_apply() then only loads it.
+ */
+extern int	sbx_seccomp_precompile(pid_t self_pid, char *errbuf, size_t errlen);
 
 /* seccomp_policy.c: the allowlist, as data. */
 typedef enum SbxAction

@@ -1,0 +1,83 @@
+#!/bin/bash
+# test/forkserver/run.sh - tests of spawn mode "forkserver".
+#
+#   1. direct.py: the helper in server mode on its own (no PostgreSQL);
+#   2. pgtests.py: against a throwaway cluster with codeexec preloaded
+#      (test/lib/cluster.sh): fresh child per call, random state, allowlist
+#      narrowing, timeout, crash, cancel, leaks, server SIGKILL and
+#      restart, socket directory permissions;
+#   3. pg_ctl stop -m immediate leaves no codeexec-helper process.
+#
+# Needs root (inspects /proc, runs the cluster as postgres).  Environment:
+# PG_CONFIG (the installation under test), PGPORT (default 5448).  The last
+# line is "N passed, N failed"; the exit status is nonzero on any failure.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${PG_CONFIG:=pg_config}"
+: "${PGPORT:=5448}"
+export PG_CONFIG PGPORT
+export CLUSTER_ROOT=/tmp/codeexec-fstest-$PGPORT
+PGBIN=$($PG_CONFIG --bindir)
+export PGBIN HELPER=$PGBIN/codeexec-helper
+# shellcheck source=../lib/cluster.sh
+. "$here/../lib/cluster.sh"
+
+passed=0
+failed=0
+tally() {	# tally <output of a suite>: add its "N passed, N failed"
+	local line
+	line=$(printf '%s\n' "$1" | tail -1)
+	if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "FAIL suite did not report a count"
+		failed=$((failed + 1))
+	fi
+}
+check() {	# check <name> <command...>
+	local name=$1
+	shift
+	if "$@"; then
+		echo "ok   $name"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $name"
+		failed=$((failed + 1))
+	fi
+}
+helpers_left() {	# pids of processes running this installation's helper
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/exe" 2>/dev/null)" = "$HELPER" ] && echo "${p#/proc/}"
+	done
+}
+
+out=$(/usr/bin/python3 "$here/direct.py" "$HELPER" 2>&1)
+printf '%s\n' "$out" | head -n -1
+tally "$out"
+
+cluster_start || { echo "0 passed, 1 failed"; exit 1; }
+cluster_psql -q -c 'CREATE EXTENSION codeexec' || failed=$((failed + 1))
+out=$(/usr/bin/python3 "$here/pgtests.py" 2>&1)
+printf '%s\n' "$out" | head -n -1
+tally "$out"
+
+# 3: immediate shutdown takes the server and every child down
+before=$(helpers_left | wc -l)
+cluster_as_postgres pg_ctl -D "$CLUSTER_ROOT/data" -m immediate -w stop >/dev/null
+gone() {
+	local i
+	for i in $(seq 1 50); do
+		[ -z "$(helpers_left)" ] && return 0
+		sleep 0.02
+	done
+	helpers_left | xargs -r ps -o pid,ppid,stat,args -p
+	return 1
+}
+check "helpers were running before the stop ($before)" test "$before" -gt 1
+check "pg_ctl stop -m immediate leaves no codeexec-helper" gone
+cluster_stop
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
