@@ -169,7 +169,7 @@ fs_start_python(void)
 	req.imports_len = fs_config.imports_len;
 	if (pyrun_prepare(&req, 1, errbuf, sizeof(errbuf)) != PYRUN_OK)
 		fs_die(errbuf);
-	fs_warm_up();
+	fs_warm_up(100);
 	r = PyObject_CallMethod(gc, "collect", NULL);
 	Py_XDECREF(r);
 	r = PyObject_CallMethod(gc, "freeze", NULL);

@@ -56,7 +56,7 @@ extern void fs_child_main(const FsConfig *config, int slot, int pid_ns)
 			__attribute__((noreturn));
 
 /* Run our own snippets: first-use work in the server, pre-faulting in a child. */
-extern void fs_warm_up(void);
+extern void fs_warm_up(int nsnippets);
 
 /* forkserver_sandbox.c */
 extern int	fs_sandbox_server(char *errbuf, size_t errlen);

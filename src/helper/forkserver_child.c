@@ -49,16 +49,15 @@
 #define FS_ERRLEN 512
 
 /*
- * Run a few executions of our own code.  In the server, before any child
- * exists, this does the first-use work of the validator and the runner
- * (compiling their regular expressions, filling caches: ~9 ms) once.  In
- * an idle child it pre-faults: the copy-on-write faults a real execution
- * would take (~500 of them, each expensive under virtualisation) happen
- * while the child waits, not while the backend does.  The outcome is
- * dropped; the real execution replaces everything it set.
+ * Run up to `nsnippets` executions of our own code.  In the server,
+ * before any child exists, all of them: the first-use work of the
+ * validator and the runner (compiling their regular expressions, filling
+ * caches: ~9 ms) is done once.  In an idle child one would pre-fault
+ * (move copy-on-write faults off the request path) but costs more CPU
+ * than it saves (see fs_child_main).  The outcome is dropped.
  */
 void
-fs_warm_up(void)
+fs_warm_up(int nsnippets)
 {
 	static const char *const snippets[] = {
 		"xs = [1, 2, 3]\nprint(sum(xs), len(context))\nresult = {'n': xs}\n",
@@ -67,7 +66,7 @@ fs_warm_up(void)
 	};
 	char		errbuf[FS_ERRLEN];
 
-	for (size_t i = 0; i < sizeof(snippets) / sizeof(snippets[0]); i++)
+	for (size_t i = 0; i < sizeof(snippets) / sizeof(snippets[0]) && i < (size_t) nsnippets; i++)
 	{
 		HelperRequest req;
 		HelperResponse res;
@@ -211,7 +210,14 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	const char *setup_error = fs_child_setup(config, pid_ns);
 	int			conn;
 
-	fs_warm_up();
+	/*
+	 * The first request-sized malloc in a child consolidates the heap it
+	 * inherited (~60 copy-on-write faults, ~1-4 ms here): take them while
+	 * idle.  Running a whole warm-up snippet here as well (fs_warm_up(1))
+	 * was measured: it cut idle latency by ~3 ms but cost ~12 ms of CPU
+	 * per child, halving throughput (docs/forkserver.md), so it is not done.
+	 */
+	free(malloc(64 * 1024));
 
 	do
 		conn = accept4(FORKSERVER_FD_LISTEN, NULL, NULL, SOCK_CLOEXEC);
