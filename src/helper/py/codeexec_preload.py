@@ -40,8 +40,11 @@ LAZY_DEPENDENCIES = {
     "unicodedata": (),
     "numpy": ("numpy.linalg", "numpy.random", "numpy.fft", "numpy.ma",
               "numpy.polynomial", "numpy.lib.recfunctions"),
+    # found by diffing sys.modules around a typical pandas workload
     "pandas": ("pandas.api", "pandas.api.types", "pandas.tseries.offsets",
-               "pandas.io.formats.style_render"),
+               "pandas.core.resample", "pandas.io.formats.csvs",
+               "pandas.io.formats.html", "pandas.io.formats.string",
+               "pandas.io.formats.info", "pandas.io.json"),
 }
 
 # Needed whatever the allowlist: codecs looked up by name when code calls
