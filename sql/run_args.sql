@@ -35,8 +35,11 @@ SET codeexec.helper_path = '/nonexistent/codeexec-helper';
 SELECT codeexec_run('print(1)');
 SELECT codeexec_validate('print(1)');
 SET codeexec.helper_path = '/';
-SELECT codeexec_run('print(1)', tag => 'argerr');
+SELECT codeexec_run('print(1)', tag => 'srverr');
 RESET codeexec.helper_path;
+-- an admitted call that fails on the server side is still recorded (the
+-- recorder commits it from the abort path), so history rows = attempts
+SELECT status, success FROM codeexec_execution WHERE tag = 'srverr';
 
 -- spawn modes that are not implemented yet
 SET codeexec.spawn_mode = 'forkserver';

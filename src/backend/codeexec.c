@@ -18,6 +18,8 @@
 #include "codeexec.h"
 #include "forkserver.h"
 #include "imports.h"
+#include "quota.h"
+#include "recorder.h"
 
 PG_MODULE_MAGIC;
 
@@ -168,7 +170,12 @@ _PG_init(void)
 							 &codeexec_unsafe_no_py_guards, false,
 							 PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 
+	quota_define_gucs();
 	forkserver_register();
 
 	MarkGUCPrefixReserved("codeexec");
+
+	/* History and quotas are committed by the recorder worker. */
+	if (process_shared_preload_libraries_in_progress)
+		recorder_init();
 }

@@ -1,200 +1,257 @@
 /*-------------------------------------------------------------------------
  *
  * history.c
- *	  history_record() (see history.h) as a plain SPI INSERT into
- *	  codeexec_execution in the caller's transaction: a ROLLBACK of the
- *	  caller also removes the row.  The insert runs as the table owner.  A
- *	  later version records through an independently committed path behind
- *	  the same contract.
+ *	  Recording one codeexec_execution row per call (pipeline step 5),
+ *	  committed by the recorder worker independently of the caller's
+ *	  transaction: the caller's ROLLBACK cannot remove it, and the row is
+ *	  committed before history_record() returns, so the caller's next
+ *	  statement sees it.  No SPI in the caller, so this also works from a
+ *	  PG_CATCH block (see history.h).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/stratnum.h"
-#include "access/table.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_extension.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "commands/extension.h"
-#include "common/cryptohash.h"
-#include "common/sha2.h"
 #include "executor/spi.h"
+#include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/syscache.h"
 
 #include "history.h"
+#include "recorder.h"
+#include "recorder_msg.h"
 
-#define HISTORY_NARGS 22
+#define HISTORY_NCOLS 21
 
-/* Lower-case hex SHA-256 of the code. */
-static char *
-history_sha256_hex(const char *code)
-{
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
+static const Oid history_types[HISTORY_NCOLS] = {
+	INT8OID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, BOOLOID, TEXTOID,
+	TEXTOID, JSONBOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, BOOLOID,
+	FLOAT8OID, FLOAT8OID, INT8OID, INT4OID, INT4OID, TEXTOID, TEXTOID
+};
 
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) code, strlen(code)) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		elog(ERROR, "could not compute SHA-256: %s", pg_cryptohash_error(ctx));
-	pg_cryptohash_free(ctx);
-	hex_encode((const char *) digest, sizeof(digest), hex);
-	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
-	return hex;
-}
+/* Worker side: the INSERT of one history row. */
+static RecorderPlan history_insert = {
+	"INSERT INTO %s.codeexec_execution"
+	" (user_id, role_name, code, code_sha256, context, status, success,"
+	"  stdout, stderr, result, error_type, error_message, violations,"
+	"  redactions, output_truncated, execution_time_seconds,"
+	"  cpu_time_seconds, peak_memory_kb, timeout_ms, memory_mb,"
+	"  sandbox_mode, tag)"
+	" VALUES ($1, $2, $3, pg_catalog.encode(pg_catalog.sha256("
+	"  pg_catalog.convert_to($3, 'UTF8')), 'hex'), $4, $5, $6, $7, $8,"
+	"  $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+	" RETURNING id",
+	HISTORY_NCOLS, history_types
+};
 
-/* The schema codeexec is installed in (PG 15 does not export a lookup). */
-static Oid
-history_extension_schema(void)
-{
-	Oid			ext = get_extension_oid("codeexec", false);
-	Oid			nsp = InvalidOid;
-	Relation	rel;
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tup;
-
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(ext));
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(nsp))
-		elog(ERROR, "extension codeexec has no schema");
-	return nsp;
-}
-
-/* The schema-qualified name of codeexec_execution. */
-static char *
-history_table_name(void)
-{
-	char	   *schema = get_namespace_name(history_extension_schema());
-
-	return quote_qualified_identifier(schema, "codeexec_execution");
-}
-
-/* The owner of codeexec_execution (the role that created the extension). */
-static Oid
-history_table_owner(void)
-{
-	Oid			relid = get_relname_relid("codeexec_execution", history_extension_schema());
-	HeapTuple	tup;
-	Oid			owner;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table codeexec_execution does not exist"),
-				 errhint("Reinstall the extension with DROP EXTENSION codeexec; CREATE EXTENSION codeexec.")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/* Fill one text parameter (NULL pointer: SQL NULL). */
+/*
+ * history_encode: serialise rec, plus the calling role's name, in the
+ * order history_apply_record() reads it.
+ */
 static void
-history_text_arg(Datum *values, char *nulls, int i, const char *s)
+history_encode(StringInfo buf, const ExecRecord *rec)
 {
-	values[i] = s ? CStringGetTextDatum(s) : (Datum) 0;
-	nulls[i] = s ? ' ' : 'n';
+	pq_sendbyte(buf, rec->has_user_id);
+	pq_sendint64(buf, rec->user_id);
+	recorder_msg_put_text(buf, GetUserNameFromId(GetUserId(), false));
+	recorder_msg_put_text(buf, rec->code);
+	recorder_msg_put_jsonb(buf, rec->context);
+	recorder_msg_put_text(buf, rec->status);
+	pq_sendbyte(buf, rec->success);
+	recorder_msg_put_text(buf, rec->stdout_text);
+	recorder_msg_put_text(buf, rec->stderr_text);
+	recorder_msg_put_jsonb(buf, rec->result);
+	recorder_msg_put_text(buf, rec->error_type);
+	recorder_msg_put_text(buf, rec->error_message);
+	recorder_msg_put_jsonb(buf, rec->violations);
+	recorder_msg_put_jsonb(buf, rec->redactions);
+	pq_sendbyte(buf, rec->output_truncated);
+	pq_sendfloat8(buf, rec->execution_time_seconds);
+	pq_sendfloat8(buf, rec->cpu_time_seconds);
+	pq_sendint64(buf, rec->peak_memory_kb);
+	pq_sendint32(buf, rec->timeout_ms);
+	pq_sendint32(buf, rec->memory_mb);
+	recorder_msg_put_text(buf, rec->sandbox_mode);
+	recorder_msg_put_text(buf, rec->tag);
 }
 
+/*
+ * The record of the call in progress, committed as 'cancelled' if the call
+ * ends without history_record(): the backend exits (pg_terminate_backend
+ * raises FATAL, which no PG_CATCH sees) or the (sub)transaction aborts.
+ */
+static RecorderPrepared history_pending;
+static bool history_has_pending = false;
+static bool history_callbacks_registered = false;
+
+/*
+ * history_send_pending: commit the pending record, if any, via the worker;
+ * on abort wait for the commit (bounded) so the caller's next statement
+ * sees the row.
+ */
+static void
+history_send_pending(bool wait_reply)
+{
+	if (!history_has_pending)
+		return;
+	history_has_pending = false;
+	(void) recorder_send_prepared(&history_pending, wait_reply);
+}
+
+/* history_drop_pending: forget the pending record, if any. */
+static void
+history_drop_pending(void)
+{
+	if (!history_has_pending)
+		return;
+	history_has_pending = false;
+	recorder_discard(&history_pending);
+}
+
+static void
+history_exit_callback(int code, Datum arg)
+{
+	/* The backend is going away: hand the row over, do not wait for it. */
+	history_send_pending(false);
+}
+
+static void
+history_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		history_send_pending(true);
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+			 event == XACT_EVENT_PREPARE)
+		history_drop_pending();
+}
+
+static void
+history_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		history_send_pending(true);
+}
+
+/*
+ * history_begin: the call described by rec (its inputs; outcome fields are
+ * ignored) is admitted and about to run.  Until history_record() is called,
+ * a backend exit or transaction abort commits a row for it with status
+ * 'cancelled', so a call killed mid-run (pg_terminate_backend, a cancel
+ * that escapes the caller) still leaves exactly one history row.
+ */
+void
+history_begin(const ExecRecord *rec)
+{
+	ExecRecord	cancelled = *rec;
+	StringInfoData buf;
+
+	recorder_require_preloaded();
+	if (!history_callbacks_registered)
+	{
+		before_shmem_exit(history_exit_callback, (Datum) 0);
+		RegisterXactCallback(history_xact_callback, NULL);
+		RegisterSubXactCallback(history_subxact_callback, NULL);
+		history_callbacks_registered = true;
+	}
+	history_drop_pending();
+
+	cancelled.status = "cancelled";
+	cancelled.success = false;
+	cancelled.stdout_text = NULL;
+	cancelled.stderr_text = NULL;
+	cancelled.result = NULL;
+	cancelled.error_type = NULL;
+	cancelled.error_message = "the call did not complete: it was cancelled, its session ended, or it failed on the server side (see the server log)";
+	cancelled.violations = NULL;
+	cancelled.redactions = NULL;
+	cancelled.cpu_time_seconds = -1;
+	cancelled.peak_memory_kb = -1;
+	initStringInfo(&buf);
+	history_encode(&buf, &cancelled);
+	recorder_prepare(&history_pending, RECORDER_RECORD, &buf);
+	history_has_pending = true;
+	pfree(buf.data);
+}
+
+/*
+ * history_record: commit one history row for rec through the recorder and
+ * return its id; ends what history_begin() started.  May be called from a
+ * PG_CATCH block (e.g. to record a cancelled call before re-throwing)
+ * provided the caller holds interrupts (HOLD_INTERRUPTS) around it; the
+ * wait is then bounded and, should the worker not answer in time, -1 is
+ * returned while the worker still commits the row.  Outside that case a
+ * recorder failure is an ERROR.
+ */
 int64
 history_record(const ExecRecord *rec)
 {
-	Oid			types[HISTORY_NARGS] = {
-		INT8OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
-		TEXTOID, BOOLOID, TEXTOID, TEXTOID, JSONBOID,
-		TEXTOID, TEXTOID, JSONBOID, JSONBOID, BOOLOID,
-		FLOAT8OID, FLOAT8OID, INT8OID, INT4OID, INT4OID,
-		TEXTOID, TEXTOID
-	};
-	Datum		values[HISTORY_NARGS];
-	char		nulls[HISTORY_NARGS];
-	char	   *sql;
-	int64		id = 0;
+	StringInfoData buf;
+	RecorderReply reply;
+
+	history_drop_pending();
+	initStringInfo(&buf);
+	history_encode(&buf, rec);
+	recorder_call(RECORDER_RECORD, &buf, &reply);
+	pfree(buf.data);
+	return reply.ok ? reply.id : -1;
+}
+
+/*
+ * history_apply_record: worker side.  Insert the row decoded from msg into
+ * the extension's codeexec_execution table and return its id.
+ */
+int64
+history_apply_record(StringInfo msg, const char *schema)
+{
+	Datum		values[HISTORY_NCOLS];
+	char		nulls[HISTORY_NCOLS];
 	bool		isnull;
-	int			rc;
-	Oid			save_userid;
-	int			save_sec_context;
+	int			i = 0;
+	double		cpu;
+	int64		peak;
+	int64		id;
 
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = Int64GetDatum(rec->user_id);
-	nulls[0] = rec->has_user_id ? ' ' : 'n';
-	history_text_arg(values, nulls, 1, GetUserNameFromId(GetUserId(), false));
-	history_text_arg(values, nulls, 2, rec->code);
-	history_text_arg(values, nulls, 3, history_sha256_hex(rec->code));
-	values[4] = JsonbPGetDatum(rec->context);
-	history_text_arg(values, nulls, 5, rec->status);
-	values[6] = BoolGetDatum(rec->success);
-	history_text_arg(values, nulls, 7, rec->stdout_text);
-	history_text_arg(values, nulls, 8, rec->stderr_text);
-	values[9] = rec->result ? JsonbPGetDatum(rec->result) : (Datum) 0;
-	nulls[9] = rec->result ? ' ' : 'n';
-	history_text_arg(values, nulls, 10, rec->error_type);
-	history_text_arg(values, nulls, 11, rec->error_message);
-	values[12] = rec->violations ? JsonbPGetDatum(rec->violations) : (Datum) 0;
-	nulls[12] = rec->violations ? ' ' : 'n';
-	values[13] = rec->redactions ? JsonbPGetDatum(rec->redactions) : (Datum) 0;
-	nulls[13] = rec->redactions ? ' ' : 'n';
-	values[14] = BoolGetDatum(rec->output_truncated);
-	values[15] = Float8GetDatum(rec->execution_time_seconds);
-	values[16] = Float8GetDatum(rec->cpu_time_seconds);
-	nulls[16] = rec->cpu_time_seconds < 0 ? 'n' : ' ';
-	values[17] = Int64GetDatum(rec->peak_memory_kb);
-	nulls[17] = rec->peak_memory_kb < 0 ? 'n' : ' ';
-	values[18] = Int32GetDatum(rec->timeout_ms);
-	values[19] = Int32GetDatum(rec->memory_mb);
-	history_text_arg(values, nulls, 20, rec->sandbox_mode);
-	history_text_arg(values, nulls, 21, rec->tag);
+	nulls[0] = pq_getmsgbyte(msg) ? ' ' : 'n';
+	values[i++] = Int64GetDatum(pq_getmsgint64(msg));
+#define HISTORY_GET(getter) \
+	do { values[i] = getter(msg, &isnull); nulls[i++] = isnull ? 'n' : ' '; } while (0)
+	HISTORY_GET(recorder_msg_get_text); /* role_name */
+	HISTORY_GET(recorder_msg_get_text); /* code */
+	HISTORY_GET(recorder_msg_get_jsonb);	/* context */
+	HISTORY_GET(recorder_msg_get_text); /* status */
+	values[i++] = BoolGetDatum(pq_getmsgbyte(msg));
+	HISTORY_GET(recorder_msg_get_text); /* stdout */
+	HISTORY_GET(recorder_msg_get_text); /* stderr */
+	HISTORY_GET(recorder_msg_get_jsonb);	/* result */
+	HISTORY_GET(recorder_msg_get_text); /* error_type */
+	HISTORY_GET(recorder_msg_get_text); /* error_message */
+	HISTORY_GET(recorder_msg_get_jsonb);	/* violations */
+	HISTORY_GET(recorder_msg_get_jsonb);	/* redactions */
+	values[i++] = BoolGetDatum(pq_getmsgbyte(msg));
+	values[i++] = Float8GetDatum(pq_getmsgfloat8(msg));
+	cpu = pq_getmsgfloat8(msg);
+	nulls[i] = cpu < 0 ? 'n' : ' ';
+	values[i++] = Float8GetDatum(cpu);
+	peak = pq_getmsgint64(msg);
+	nulls[i] = peak < 0 ? 'n' : ' ';
+	values[i++] = Int64GetDatum(peak);
+	values[i++] = Int32GetDatum(pq_getmsgint(msg, 4));
+	values[i++] = Int32GetDatum(pq_getmsgint(msg, 4));
+	HISTORY_GET(recorder_msg_get_text); /* sandbox_mode */
+	HISTORY_GET(recorder_msg_get_text); /* tag */
+#undef HISTORY_GET
+	pq_getmsgend(msg);
+	Assert(i == HISTORY_NCOLS);
 
-	sql = psprintf("INSERT INTO %s (user_id, role_name, code, code_sha256, context, "
-				   "status, success, stdout, stderr, result, error_type, error_message, "
-				   "violations, redactions, output_truncated, execution_time_seconds, "
-				   "cpu_time_seconds, peak_memory_kb, timeout_ms, memory_mb, "
-				   "sandbox_mode, tag) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-				   "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) "
-				   "RETURNING id", history_table_name());
-
-	/*
-	 * Insert as the table's owner, so callers need only EXECUTE on
-	 * codeexec_run and cannot write (forge) history rows themselves.
-	 */
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(history_table_owner(),
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
-	{
-		SPI_connect();
-		rc = SPI_execute_with_args(sql, HISTORY_NARGS, types, values, nulls, false, 1);
-		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-			elog(ERROR, "could not record the execution: %s", SPI_result_code_string(rc));
-		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-										 1, &isnull));
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-	}
-	PG_END_TRY();
+	if (SPI_execute_plan(recorder_plan(&history_insert, schema), values, nulls,
+						 false, 1) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "codeexec recorder: insert into codeexec_execution failed");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	return id;
 }

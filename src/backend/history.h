@@ -42,4 +42,12 @@ typedef struct ExecRecord
 
 extern int64 history_record(const ExecRecord *rec);
 
+/*
+ * Optional, before running: if the call then ends without history_record()
+ * (backend killed, error escaping the caller), a 'cancelled' row is
+ * committed from rec.  history_record() may be called from PG_CATCH inside
+ * HOLD_INTERRUPTS()/RESUME_INTERRUPTS() (it uses no SPI).
+ */
+extern void history_begin(const ExecRecord *rec);
+
 #endif

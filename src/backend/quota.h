@@ -4,7 +4,9 @@
  *	  Per-user quota admission and accounting (pipeline step 1).  Backend
  *	  only.  quota_admit() checks and consumes one execution for the user
  *	  before anything runs; quota_charge() adds the CPU seconds used after.
- *	  A NULL user (has_user_id false) is never limited.
+ *	  A NULL user (has_user_id false) is never limited.  Both are committed
+ *	  by the recorder worker (recorder.h), independently of the caller's
+ *	  transaction.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,5 +18,8 @@
 /* true: admitted (one execution consumed); false: over quota. */
 extern bool quota_admit(bool has_user_id, int64 user_id);
 extern void quota_charge(bool has_user_id, int64 user_id, double cpu_seconds);
+
+/* Defines the codeexec.default_* quota GUCs; _PG_init calls it. */
+extern void quota_define_gucs(void);
 
 #endif

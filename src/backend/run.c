@@ -27,6 +27,7 @@
 #include "codeexec.h"
 #include "execute.h"
 #include "history.h"
+#include "recorder.h"
 #include "imports.h"
 #include "output.h"
 #include "quota.h"
@@ -152,6 +153,33 @@ run_params(ExecParams *params, const char *code, const char *context_json,
 		(codeexec_require_isolation ? WIRE_FLAG_REQUIRE_ISOLATION : 0);
 }
 
+/*
+ * Tell history.c what is about to run, so that a call killed or cancelled
+ * from admission on still leaves a 'cancelled' row (committed by the
+ * recorder from the abort or exit path).  The context is redacted in a
+ * session of its own so the call's redaction counts are not doubled.
+ */
+static void
+run_history_begin(FunctionCallInfo fcinfo, const char *code, Jsonb *context,
+				  const CallLimits *limits, bool redact)
+{
+	ExecRecord	rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.has_user_id = !PG_ARGISNULL(RUN_ARG_USER_ID);
+	rec.user_id = rec.has_user_id ? PG_GETARG_INT64(RUN_ARG_USER_ID) : 0;
+	rec.code = code;
+	rec.context = redact ? redact_jsonb(redact_begin(), context) : context;
+	rec.status = "cancelled";
+	rec.cpu_time_seconds = -1;
+	rec.peak_memory_kb = -1;
+	rec.timeout_ms = limits->timeout_ms;
+	rec.memory_mb = limits->memory_mb;
+	rec.sandbox_mode = codeexec_spawn_mode_name(codeexec_spawn_mode);
+	rec.tag = PG_ARGISNULL(RUN_ARG_TAG) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(RUN_ARG_TAG));
+	history_begin(&rec);
+}
+
 /* Run the helper inside a concurrency slot, released whatever happens. */
 static void
 run_in_slot(const ExecParams *params, CallOutcome *out)
@@ -229,6 +257,7 @@ codeexec_run(PG_FUNCTION_ARGS)
 		(PG_ARGISNULL(RUN_ARG_REDACT) || PG_GETARG_BOOL(RUN_ARG_REDACT));
 	int64		id = 0;
 
+	recorder_require_preloaded();
 	args_check_encoding();
 	code = run_code_arg(fcinfo);
 	context = run_context_arg(fcinfo);
@@ -246,6 +275,8 @@ codeexec_run(PG_FUNCTION_ARGS)
 		session = redact_begin();
 
 	memset(&out, 0, sizeof(out));
+	if (codeexec_history)
+		run_history_begin(fcinfo, code, context, &limits, redact);
 	if (!quota_admit(has_user_id, user_id))
 	{
 		out.status = "quota_exceeded";

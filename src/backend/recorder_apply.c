@@ -1,0 +1,160 @@
+/*-------------------------------------------------------------------------
+ *
+ * recorder_apply.c
+ *	  Worker side: apply a batch of requests in one transaction (group
+ *	  commit).  Each request runs in its own subtransaction, so a bad one
+ *	  fails alone and the others still commit.  Replies are filled in here
+ *	  but sent by the caller only after CommitTransactionCommand() returned.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "recorder_int.h"
+#include "recorder_msg.h"
+
+/*
+ * recorder_apply_schema: the quoted schema of the codeexec extension in
+ * this database, or NULL if it is not installed.
+ */
+static char *
+recorder_apply_schema(void)
+{
+	int			rc;
+	bool		isnull;
+	Datum		d;
+
+	rc = SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e"
+					 " JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
+					 " WHERE e.extname = 'codeexec'", true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		return NULL;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return pstrdup(quote_identifier(NameStr(*DatumGetName(d))));
+}
+
+/*
+ * recorder_plan: the prepared plan of rp for schema, preparing it on first
+ * use or when the extension's schema changed.  The plan cache revalidates
+ * it after DDL (e.g. the extension dropped and created again).
+ */
+SPIPlanPtr
+recorder_plan(RecorderPlan *rp, const char *schema)
+{
+	SPIPlanPtr	plan;
+
+	if (rp->plan != NULL && strcmp(rp->schema, schema) == 0)
+		return rp->plan;
+	if (rp->plan != NULL)
+	{
+		SPI_freeplan(rp->plan);
+		pfree(rp->schema);
+		rp->plan = NULL;
+	}
+	plan = SPI_prepare(psprintf(rp->sql_format, schema), rp->nargs,
+					   unconstify(Oid *, rp->argtypes));
+	if (plan == NULL)
+		elog(ERROR, "codeexec recorder: could not prepare statement: %s",
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "codeexec recorder: could not keep plan");
+	rp->schema = MemoryContextStrdup(TopMemoryContext, schema);
+	rp->plan = plan;
+	return plan;
+}
+
+/* recorder_apply_one: dispatch one request to its applier. */
+static void
+recorder_apply_one(RecorderItem *item, const char *schema)
+{
+	item->payload.cursor = 0;
+	switch (item->kind)
+	{
+		case RECORDER_ADMIT:
+			item->reply.admitted = quota_apply_admit(&item->payload, schema);
+			break;
+		case RECORDER_CHARGE:
+			quota_apply_charge(&item->payload, schema);
+			break;
+		case RECORDER_RECORD:
+			item->reply.id = history_apply_record(&item->payload, schema);
+			break;
+		default:
+			elog(ERROR, "unknown codeexec recorder request kind %d", item->kind);
+	}
+	item->reply.ok = true;
+}
+
+/*
+ * recorder_apply_batch: apply items[0..nitems) and commit.  On return every
+ * item's reply is set: ok with its result, or not ok with an error message.
+ * An ERROR in the commit itself propagates (the worker exits and answers
+ * the items as failed from its exit callback).
+ */
+void
+recorder_apply_batch(RecorderItem *items, int nitems)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	char	   *schema;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	schema = recorder_apply_schema();
+	if (schema != NULL)
+		schema = MemoryContextStrdup(cxt, schema);
+
+	for (int i = 0; i < nitems; i++)
+	{
+		RecorderItem *item = &items[i];
+		ResourceOwner owner = CurrentResourceOwner;
+
+		if (schema == NULL)
+		{
+			item->reply.ok = false;
+			strlcpy(item->reply.errmsg, "extension codeexec is not installed in this database",
+					sizeof(item->reply.errmsg));
+			continue;
+		}
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			recorder_apply_one(item, schema);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			item->reply.ok = false;
+			strlcpy(item->reply.errmsg, edata->message, sizeof(item->reply.errmsg));
+			ereport(LOG,
+					(errmsg("codeexec recorder: request failed: %s", edata->message)));
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+	}
+
+	PopActiveSnapshot();
+	SPI_finish();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# run.sh - concurrency and restart tests of rollback-proof recording and
+# quotas.  Ends with "N passed, N failed"; exits non-zero on any failure.
+#
+# Concurrency cases use the running cluster (PGHOST/PGPORT/PGUSER from the
+# environment, as test/run.sh exports them) in a database of their own.
+# The restart and not-preloaded cases start private clusters that listen
+# on a Unix socket only (so they cannot collide with anyone's TCP port).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+client="/usr/bin/python3 $here/client.py"
+work=$(mktemp -d /tmp/codeexec-conc.XXXXXX)
+chmod 755 "$work"
+pass=0 fail=0
+export PGDATABASE=codeexec_concurrency
+
+# check NAME EXPECTED ACTUAL
+check() {
+	if [ "$2" = "$3" ]; then
+		echo "ok - $1"; pass=$((pass + 1))
+	else
+		echo "not ok - $1: expected '$2', got '$3'"; fail=$((fail + 1))
+	fi
+}
+
+q() { psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
+jget() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, d))' "$1"; }
+
+cleanup() {
+	for d in "$work"/cluster-*; do
+		[ -f "$d/data/postmaster.pid" ] &&
+			runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d/data" -m immediate -w stop >/dev/null 2>&1
+	done
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS codeexec_concurrency" >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+: "${PGBIN:=$(pg_config --bindir)}"
+PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS codeexec_concurrency" &&
+	psql -X -q -d postgres -c "CREATE DATABASE codeexec_concurrency" &&
+	q "CREATE EXTENSION codeexec" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+
+# 1. Exact quota: limit 40, 8 sessions x 15 calls = 120 attempts.
+q "SELECT codeexec_set_quota(1, 40)" >/dev/null
+res=$($client burst 1 8 15 exact)
+check "exact quota: no client errors" "[]" "$(jget errors <<<"$res")"
+check "exact quota: exactly 40 ran" 40 "$(jget "statuses.get('ok', 0)" <<<"$res")"
+check "exact quota: 80 refused" 80 "$(jget "statuses.get('quota_exceeded', 0)" <<<"$res")"
+check "exact quota: history rows = attempts" 120 "$(q "SELECT count(*) FROM codeexec_execution WHERE user_id = 1")"
+check "exact quota: executions_used = 40" 40 "$(q "SELECT executions_used FROM codeexec_quota WHERE user_id = 1")"
+check "exact quota: ok rows = 40" 40 "$(q "SELECT count(*) FROM codeexec_execution WHERE user_id = 1 AND status = 'ok'")"
+
+# 2. Sessions that ROLLBACK: 6 sessions x 20 calls in transactions rolled back.
+q "SELECT codeexec_set_quota(2, 100)" >/dev/null
+res=$($client burst 2 6 20 rb rollback)
+check "rollback: no client errors" "[]" "$(jget errors <<<"$res")"
+check "rollback: history rows = attempts" 120 "$(q "SELECT count(*) FROM codeexec_execution WHERE user_id = 2")"
+check "rollback: exactly 100 counted" 100 "$(q "SELECT executions_used FROM codeexec_quota WHERE user_id = 2")"
+check "rollback: exactly 100 ran" 100 "$(jget "statuses.get('ok', 0)" <<<"$res")"
+check "rollback: no duplicate tag" 0 "$(q "SELECT count(*) FROM (SELECT tag FROM codeexec_execution WHERE user_id = 2 GROUP BY tag HAVING count(*) > 1) d")"
+
+# 3. Mixed: committing and rolling-back sessions on one quota at once.
+q "SELECT codeexec_set_quota(3, 50)" >/dev/null
+$client burst 3 4 20 mixa >"$work/mixa.json" &
+$client burst 3 4 20 mixb rollback >"$work/mixb.json" &
+wait
+ran=$(( $(jget "statuses.get('ok', 0)" <"$work/mixa.json") + $(jget "statuses.get('ok', 0)" <"$work/mixb.json") ))
+check "mixed: exactly 50 ran" 50 "$ran"
+check "mixed: history rows = attempts" 160 "$(q "SELECT count(*) FROM codeexec_execution WHERE user_id = 3")"
+
+# 4. Sessions killed with pg_terminate_backend mid-call.
+q "SELECT codeexec_set_quota(4, 100)" >/dev/null
+res=$($client kill 4 5 kill)
+check "kill: all 5 terminated" 5 "$(jget terminated <<<"$res")"
+check "kill: all 5 sessions lost their call" 5 "$(jget killed <<<"$res")"
+rows=0
+for _ in $(seq 50); do	# the rows are committed by the worker after the exit
+	rows=$(q "SELECT count(*) FROM codeexec_execution WHERE user_id = 4")
+	[ "$rows" = 5 ] && break
+	sleep 0.1
+done
+check "kill: history rows = attempts" 5 "$rows"
+check "kill: recorded as cancelled" 5 "$(q "SELECT count(*) FROM codeexec_execution WHERE user_id = 4 AND status = 'cancelled'")"
+check "kill: counted" 5 "$(q "SELECT executions_used FROM codeexec_quota WHERE user_id = 4")"
+check "kill: no backend left" 0 "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%while True%' AND pid <> pg_backend_pid()")"
+
+# 5. The idle recorder worker lets DROP DATABASE through.
+psql -X -q -d postgres -c "DROP DATABASE codeexec_concurrency" >"$work/drop.log" 2>&1
+check "drop database with an idle recorder" 0 "$?"
+
+# private clusters: unix socket only, under $work
+# private_start NAME PRELOAD: start a cluster, print its socket dir
+private_start() {
+	local d="$work/cluster-$1"
+	mkdir -p "$d/sock" && chown -R postgres: "$d"
+	runuser -u postgres -- "$PGBIN/initdb" -D "$d/data" -U postgres -A trust --no-sync \
+		-E UTF8 --locale=C.UTF-8 >"$d/initdb.log" 2>&1 || return 1
+	printf "%s\n" "port = ${PGPORT:-5432}" "listen_addresses = ''" \
+		"unix_socket_directories = '$d/sock'" "shared_preload_libraries = '$2'" \
+		"max_connections = 40" "log_min_messages = warning" >>"$d/data/postgresql.conf"
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d/data" -l "$d/server.log" -w start >/dev/null
+}
+
+# 6. Restart: immediate shutdown mid-load, then restart.
+if private_start restart codeexec; then
+	(
+		export PGHOST="$work/cluster-restart/sock" PGDATABASE=postgres
+		q "CREATE EXTENSION codeexec" >/dev/null
+		q "SELECT codeexec_set_quota(6, 1000000)" >/dev/null
+		cd "$work" && $client load 6 6 load 30 >"$work/load.json" &
+		loader=$!
+		sleep 3
+		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/cluster-restart/data" -m immediate -w stop >/dev/null
+		wait $loader
+		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/cluster-restart/data" -l "$work/cluster-restart/server.log" -w start >/dev/null
+		awk '{print $2}' "$work/load.log" | sort -n >"$work/seen.txt"
+		q "COPY (SELECT id FROM codeexec_execution ORDER BY id) TO STDOUT" | sort -n >"$work/stored.txt"
+		echo "seen=$(wc -l <"$work/seen.txt")"
+		echo "missing=$(comm -23 "$work/seen.txt" "$work/stored.txt" | wc -l)"
+		echo "dups=$(q "SELECT count(*) FROM (SELECT tag FROM codeexec_execution GROUP BY tag HAVING count(*) > 1) d")"
+		echo "overcount=$(q "SELECT count(*) FROM codeexec_quota q WHERE executions_used < (SELECT count(*) FROM codeexec_execution WHERE status = 'ok')")"
+		echo "after=$(q "SELECT (codeexec_run('print(1)', user_id => 6)).status")"
+	) >"$work/restart.out" 2>&1
+	r=$(cat "$work/restart.out")
+	seen=$(sed -n 's/^seen=//p' <<<"$r")
+	check "restart: calls completed before the crash" yes "$([ "${seen:-0}" -gt 0 ] && echo yes || echo "no ($r)")"
+	check "restart: no committed row lost" 0 "$(sed -n 's/^missing=//p' <<<"$r")"
+	check "restart: no duplicate" 0 "$(sed -n 's/^dups=//p' <<<"$r")"
+	check "restart: quota counts every recorded run" 0 "$(sed -n 's/^overcount=//p' <<<"$r")"
+	check "restart: works after restart" ok "$(sed -n 's/^after=//p' <<<"$r")"
+else
+	check "restart: private cluster starts" 0 1
+fi
+
+# 7. Not preloaded: codeexec_run raises the documented ERROR and hint.
+if private_start nopreload ''; then
+	out=$(PGHOST="$work/cluster-nopreload/sock" PGDATABASE=postgres psql -X -v ON_ERROR_STOP=1 \
+		-v VERBOSITY=verbose -c "CREATE EXTENSION codeexec" -c "SELECT codeexec_run('print(1)')" 2>&1)
+	check "not preloaded: SQLSTATE 55000" yes "$(grep -q 'ERROR:  55000: codeexec must be loaded via shared_preload_libraries' <<<"$out" && echo yes || echo "$out")"
+	check "not preloaded: hint says how" yes "$(grep -q "HINT:  .*shared_preload_libraries = 'codeexec'.*restart" <<<"$out" && echo yes || echo "$out")"
+else
+	check "not preloaded: private cluster starts" 0 1
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
