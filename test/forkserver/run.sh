@@ -9,12 +9,15 @@
 #   3. pg_ctl stop -m immediate leaves no codeexec-helper process.
 #
 # Needs root (inspects /proc, runs the cluster as postgres).  Environment:
-# PG_CONFIG (the installation under test), PGPORT (default 5448).  The last
-# line is "N passed, N failed"; the exit status is nonzero on any failure.
+# PG_CONFIG (the installation under test), FORKSERVER_TEST_PORT (the
+# throwaway cluster's port; default PGPORT + 7, so the suite can run while
+# the test command's cluster is up: it stops its own cluster with -m
+# immediate).  The last line is "N passed, N failed"; the exit status is
+# nonzero on any failure.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${PG_CONFIG:=pg_config}"
-: "${PGPORT:=5448}"
+PGPORT=${FORKSERVER_TEST_PORT:-$((${PGPORT:-5441} + 7))}
 export PG_CONFIG PGPORT
 export CLUSTER_ROOT=/tmp/codeexec-fstest-$PGPORT
 PGBIN=$($PG_CONFIG --bindir)
