@@ -8,6 +8,7 @@ Plays the supervising worker (listening socket on fd 3, lifeline on fd 0)
 and the backend (connect, receive the pidfd and exit pipe, send a CXQ1
 frame, read the CXR1 response and the exit record).
 """
+import json
 import os
 import signal
 import socket
@@ -102,6 +103,13 @@ def main():
     check("allowlist", r.get("status") == "violation", r)
     r = srv.call("import math\nresult=math.pi", imports=["json"])
     check("narrowed allowlist", r.get("status") == "violation", r)
+    r = srv.call("", flags=helper_tests.F_REPORT_ISO | helper_tests.F_REQUIRE_ISO)
+    layers = {l["layer"]: l for l in json.loads(r.get("isolation", "[]"))}
+    inactive = [n for n, l in layers.items() if not l["active"]]
+    check("isolation report: every layer active in a pooled child",
+          len(layers) >= 11 and not inactive, r.get("isolation"))
+    check("isolation report: own PID namespace per child",
+          "own namespace" in layers.get("pid_namespace", {}).get("detail", ""), layers.get("pid_namespace"))
     t = time.time()
     n = 50
     for _ in range(n):

@@ -126,6 +126,20 @@ def test_crash(cur):
     check("next call after a crash is ok", r[0] == "ok", r)
 
 
+def test_sandbox_locked(cur):
+    """The precompiled seccomp filter and the mount namespace really apply
+    in a pooled child (Python guards off, so only the OS layers stand)."""
+    cur.execute("SET codeexec.unsafe_no_py_guards = on")
+    r = run(cur, "import os\nos.fork()")
+    check("seccomp kills a forbidden call in a pooled child", r[0] == "killed", r)
+    r = run(cur, "import os\nprint(os.getpid())")
+    check("a pooled child is pid 1 of its own PID namespace", r[:2] == ("ok", "1\n"), r)
+    r = run(cur, "import os\nos.listdir('/')")
+    cur.execute("RESET codeexec.unsafe_no_py_guards")
+    check("Landlock denies the filesystem in a pooled child",
+          r[0] == "error" and "Permission denied" in (r[3] or ""), r)
+
+
 def busy_child(srv):
     """The server's child that is running (state R)."""
     for p, (pp, st) in helper_procs().items():
@@ -252,7 +266,7 @@ def main():
     conn = connect()
     cur = conn.cursor()
     for t in (test_basics, test_never_reused, test_random_state, test_allowlist_narrowed,
-              test_timeout, test_crash, test_cancel, test_no_leaks, test_server_killed,
+              test_timeout, test_crash, test_sandbox_locked, test_cancel, test_no_leaks, test_server_killed,
               test_socket_dir):
         try:
             t(cur)
