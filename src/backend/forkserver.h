@@ -31,6 +31,7 @@ typedef struct ForkserverShared
 	bool		listening;		/* socket_path accepts connections */
 	pid_t		server_pid;		/* the running fork server, 0 if none */
 	uint32		generation;		/* servers started since the postmaster */
+	bool		exec_failed;	/* the last server could not be executed */
 	char		socket_path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
 } ForkserverShared;
 

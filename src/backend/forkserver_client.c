@@ -29,6 +29,7 @@
 #include "storage/latch.h"
 #include "utils/wait_event.h"
 
+#include "codeexec.h"
 #include "forkserver.h"
 #include "forkserver_proto.h"
 
@@ -250,15 +251,26 @@ forkserver_run(const char *request, size_t request_len, int timeout_ms,
 {
 	char		path[sizeof(((ForkserverShared *) 0)->socket_path)];
 	bool		listening;
+	bool		exec_failed;
+	pid_t		server_pid;
 
 	if (forkserver_shared == NULL)
 		fs_client_unavailable("The codeexec library was not loaded through shared_preload_libraries.");
 	SpinLockAcquire(&forkserver_shared->mutex);
 	listening = forkserver_shared->listening;
+	exec_failed = forkserver_shared->exec_failed;
+	server_pid = forkserver_shared->server_pid;
 	memcpy(path, forkserver_shared->socket_path, sizeof(path));
 	SpinLockRelease(&forkserver_shared->mutex);
 	if (!listening)
 		fs_client_unavailable("The fork-server background worker is not running.");
+	if (exec_failed && server_pid == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("could not execute the codeexec helper"),
+				 errdetail("The fork-server worker could not start \"%s\" (see the server log).",
+						   codeexec_helper_path),
+				 errhint("Check codeexec.helper_path in postgresql.conf, or install the helper with \"make install\".")));
 
 	spawn_run_channel(fs_client_start, path, request, request_len, timeout_ms,
 					  response_cap, result);

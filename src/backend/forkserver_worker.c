@@ -242,6 +242,10 @@ fs_worker_reap(void)
 		ereport(LOG,
 				(errmsg("codeexec fork server (pid %d) was terminated by signal %d; restarting it",
 						(int) pid, WTERMSIG(status))));
+	else if (WEXITSTATUS(status) == 127)
+		ereport(LOG,
+				(errmsg("codeexec fork server: could not execute \"%s\"; trying again in a second",
+						codeexec_helper_path)));
 	else
 		ereport(LOG,
 				(errmsg("codeexec fork server (pid %d) exited with code %d; restarting it",
@@ -250,6 +254,10 @@ fs_worker_reap(void)
 	close(fs_lifeline_w);
 	fs_lifeline_w = -1;
 	fs_publish(true, 0, false);
+	/* 127: execve failed (see fs_worker_exec); calls fail instead of waiting */
+	SpinLockAcquire(&forkserver_shared->mutex);
+	forkserver_shared->exec_failed = WIFEXITED(status) && WEXITSTATUS(status) == 127;
+	SpinLockRelease(&forkserver_shared->mutex);
 	return true;
 }
 

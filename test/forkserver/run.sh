@@ -82,5 +82,17 @@ check "helpers were running before the stop ($before)" test "$before" -gt 1
 check "pg_ctl stop -m immediate leaves no codeexec-helper" gone
 cluster_stop
 
+# 4: a helper that cannot be executed is a server-side ERROR, not a timeout
+if cluster_start "codeexec.helper_path = '/nonexistent/codeexec-helper'"; then
+	cluster_psql -q -c 'CREATE EXTENSION codeexec'
+	sleep 1.5
+	msg=$(cluster_psql -c "SELECT status FROM codeexec_run('print(1)')" 2>&1)
+	check "missing helper: ERROR could not execute the codeexec helper" \
+		grep -q "ERROR:  could not execute the codeexec helper" <<<"$msg"
+	cluster_stop
+else
+	failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
