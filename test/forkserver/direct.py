@@ -21,17 +21,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "helper"))
 import run as helper_tests  # noqa: E402  (frame encoder/decoder)
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   %s" % name)
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
+check = helper_tests.check     # counts in helper_tests.passed / .failed
 
 
 class Server:
@@ -117,8 +107,8 @@ def main():
     dt = (time.time() - t) / n
     print("mean round trip %.3f ms" % (dt * 1000))
     srv.stop()
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    print("%d passed, %d failed" % (helper_tests.passed, helper_tests.failed))
+    sys.exit(1 if helper_tests.failed else 0)
 
 
 if __name__ == "__main__":

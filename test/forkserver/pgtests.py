@@ -14,19 +14,11 @@ import time
 
 import psycopg2
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "helper"))
+import run as helper_tests  # noqa: E402  (check() and its counters)
+
 HELPER = os.environ["HELPER"]
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   %s" % name)
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
-    sys.stdout.flush()
+check = helper_tests.check
 
 
 def connect():
@@ -274,8 +266,8 @@ def main():
             check(t.__name__, False, repr(exc))
             conn = connect()
             cur = conn.cursor()
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    print("%d passed, %d failed" % (helper_tests.passed, helper_tests.failed))
+    sys.exit(1 if helper_tests.failed else 0)
 
 
 if __name__ == "__main__":
