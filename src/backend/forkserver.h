@@ -38,6 +38,9 @@ typedef struct ForkserverShared
 /* Pool size of the fork server (codeexec.forkserver_pool_size). */
 extern int	codeexec_forkserver_pool_size;
 
+/* Idle children run a warm-up snippet (codeexec.forkserver_prewarm). */
+extern bool codeexec_forkserver_prewarm;
+
 /*
  * From _PG_init: define the fork-server GUCs and, when the library is
  * being preloaded, request shared memory and register the worker.

@@ -11,7 +11,7 @@
  *	    worker keeps the socket across server restarts, a call that
  *	    connects while the server is being restarted waits in the backlog
  *	    and is served by the next server;
- *	  - fork + execs `codeexec-helper --server <pool> <require> <allowlist>`
+ *	  - fork + execs `codeexec-helper --server <pool> <require> <prewarm> <allowlist>`
  *	    with the exec-mode hygiene (signals reset, empty environment, only
  *	    fds 0 (lifeline), 1/2 (log) and 3 (socket), PDEATHSIG), restarts it
  *	    as soon as it dies (at most once a second), and restarts it when a
@@ -55,6 +55,7 @@
 #define FS_LISTEN_BACKLOG 256
 
 int			codeexec_forkserver_pool_size = 2;
+bool		codeexec_forkserver_prewarm = true;
 
 /* The worker's own state (process-local). */
 static pid_t fs_server_pid = 0;
@@ -65,6 +66,7 @@ static char fs_dir[MAXPGPATH];
 static char *fs_started_imports = NULL;
 static int	fs_started_pool = 0;
 static bool fs_started_require = false;
+static bool fs_started_prewarm = false;
 
 static void
 fs_worker_sigchld(SIGNAL_ARGS)
@@ -182,7 +184,7 @@ fs_worker_start_server(void)
 {
 	char		pool[16];
 	char	   *imports = fs_allowlist_arg();
-	char	   *argv[6];
+	char	   *argv[7];
 	int			lifeline[2];
 	pid_t		parent = getpid();
 	pid_t		pid;
@@ -192,8 +194,9 @@ fs_worker_start_server(void)
 	argv[1] = FORKSERVER_ARG;
 	argv[2] = pool;
 	argv[3] = codeexec_require_isolation ? "1" : "0";
-	argv[4] = imports;
-	argv[5] = NULL;
+	argv[4] = codeexec_forkserver_prewarm ? "1" : "0";
+	argv[5] = imports;
+	argv[6] = NULL;
 	fs_last_start = spawn_now();
 
 	if (pipe2(lifeline, O_CLOEXEC) != 0)
@@ -219,6 +222,7 @@ fs_worker_start_server(void)
 	fs_started_imports = MemoryContextStrdup(TopMemoryContext, imports);
 	fs_started_pool = codeexec_forkserver_pool_size;
 	fs_started_require = codeexec_require_isolation;
+	fs_started_prewarm = codeexec_forkserver_prewarm;
 	pfree(imports);
 	fs_publish(true, pid, true);
 	ereport(LOG,
@@ -297,7 +301,8 @@ fs_worker_settings_changed(void)
 
 	changed = fs_started_imports == NULL || strcmp(imports, fs_started_imports) != 0 ||
 		fs_started_pool != codeexec_forkserver_pool_size ||
-		fs_started_require != codeexec_require_isolation;
+		fs_started_require != codeexec_require_isolation ||
+		fs_started_prewarm != codeexec_forkserver_prewarm;
 	pfree(imports);
 	return changed;
 }
@@ -373,6 +378,11 @@ forkserver_register(void)
 							"Defaults to the number of CPU cores.  Changing it restarts the fork server.",
 							&codeexec_forkserver_pool_size, pool_default, 1, 64,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("codeexec.forkserver_prewarm",
+							 "Idle fork-server children run a warm-up snippet before they take a call.",
+							 "Lower latency when calls are spaced out; more CPU per execution.  Changing it restarts the fork server.",
+							 &codeexec_forkserver_prewarm, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 

@@ -5,7 +5,7 @@
  *	  environment) and supervised by the codeexec fork-server background
  *	  worker as
  *
- *	    codeexec-helper --server <pool size> <require 0|1> <allowlist>
+ *	    codeexec-helper --server <pool size> <require 0|1> <prewarm 0|1> <allowlist>
  *
  *	  with fd 0 a lifeline pipe from the worker, fd 3 the listening Unix
  *	  socket backends connect to, fds 1 and 2 the server log.  It
@@ -115,18 +115,19 @@ fs_die(const char *what)
 	_exit(1);
 }
 
-/* argv: --server <pool> <require> <allowlist>.  Exits on nonsense. */
+/* argv: --server <pool> <require> <prewarm> <allowlist>.  Exits on nonsense. */
 static void
 fs_parse_args(int argc, char **argv)
 {
-	if (argc != 5)
-		fs_die("usage: codeexec-helper --server <pool size> <require 0|1> <allowlist>");
+	if (argc != 6)
+		fs_die("usage: codeexec-helper --server <pool size> <require 0|1> <prewarm 0|1> <allowlist>");
 	fs_config.pool_size = atoi(argv[2]);
 	if (fs_config.pool_size < 1 || fs_config.pool_size > FS_MAX_POOL)
 		fs_die("pool size out of range");
 	fs_config.require = atoi(argv[3]) != 0;
-	fs_config.imports = argv[4];
-	fs_config.imports_len = strlen(argv[4]);
+	fs_config.prewarm = atoi(argv[4]) != 0;
+	fs_config.imports = argv[5];
+	fs_config.imports_len = strlen(argv[5]);
 }
 
 /*

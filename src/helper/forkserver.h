@@ -40,6 +40,8 @@ typedef struct FsConfig
 {
 	int			pool_size;		/* idle children kept ready */
 	int			require;		/* codeexec.require_isolation at start */
+	int			prewarm;		/* codeexec.forkserver_prewarm: idle children
+								 * run a warm-up snippet */
 	const char *imports;		/* allowlist superset, '\n'-separated */
 	size_t		imports_len;
 	const char *ns_error;		/* shared-namespace failure, or NULL */

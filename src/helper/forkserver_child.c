@@ -52,9 +52,8 @@
  * Run up to `nsnippets` executions of our own code.  In the server,
  * before any child exists, all of them: the first-use work of the
  * validator and the runner (compiling their regular expressions, filling
- * caches: ~9 ms) is done once.  In an idle child one would pre-fault
- * (move copy-on-write faults off the request path) but costs more CPU
- * than it saves (see fs_child_main).  The outcome is dropped.
+ * caches: ~9 ms) is done once.  In an idle child (with prewarm) one, to
+ * pre-fault (see fs_child_main).  The outcome is dropped.
  */
 void
 fs_warm_up(int nsnippets)
@@ -211,13 +210,17 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	int			conn;
 
 	/*
-	 * The first request-sized malloc in a child consolidates the heap it
-	 * inherited (~60 copy-on-write faults, ~1-4 ms here): take them while
-	 * idle.  Running a whole warm-up snippet here as well (fs_warm_up(1))
-	 * was measured: it cut idle latency by ~3 ms but cost ~12 ms of CPU
-	 * per child, halving throughput (docs/forkserver.md), so it is not done.
+	 * Pre-fault while idle: the first request-sized malloc consolidates the
+	 * heap inherited from the server (~60 copy-on-write faults), and with
+	 * prewarm one snippet of our own takes most of the faults a real
+	 * execution would (hundreds; expensive under virtualisation).  That
+	 * moves them off the request path, at the price of more CPU per child
+	 * (it touches pages a given call might not): a latency/throughput
+	 * trade-off measured in docs/forkserver.md.
 	 */
 	free(malloc(64 * 1024));
+	if (config->prewarm)
+		fs_warm_up(1);
 
 	do
 		conn = accept4(FORKSERVER_FD_LISTEN, NULL, NULL, SOCK_CLOEXEC);

@@ -39,7 +39,7 @@ class Server:
             os.dup2(life_r, 0)
             os.dup2(lfd, 3)
         self.proc = subprocess.Popen(
-            [helper, "--server", str(pool), "1", "\n".join(imports)],
+            [helper, "--server", str(pool), "1", "1", "\n".join(imports)],
             env={}, pass_fds=(3,), preexec_fn=child_fds, stdin=None)
         os.close(life_r)
 
