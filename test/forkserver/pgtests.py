@@ -34,8 +34,31 @@ def run(cur, code, **kw):
     return cur.fetchone()
 
 
+POSTMASTER = None   # set in main(): helpers of other clusters do not count
+
+
+def descends_from(pid, ancestor, procs_ppid):
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        pid = procs_ppid.get(pid) or ppid_of(pid)
+        if pid is None:
+            return False
+    return False
+
+
+def ppid_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+        return int(st[st.rindex(")") + 2:].split()[1])
+    except (OSError, ValueError):
+        return None
+
+
 def helper_procs():
-    """{pid: (ppid, state)} of this cluster's codeexec-helper processes."""
+    """{pid: (ppid, state)} of this cluster's codeexec-helper processes
+    (those descending from the cluster's postmaster)."""
     out = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -50,7 +73,8 @@ def helper_procs():
             continue
         fields = st[st.rindex(")") + 2:].split()
         out[int(d)] = (int(fields[1]), fields[0])
-    return out
+    ppids = {p: v[0] for p, v in out.items()}
+    return {p: v for p, v in out.items() if descends_from(p, POSTMASTER, ppids)}
 
 
 def server_pid(cur):
@@ -255,8 +279,11 @@ def test_socket_dir(cur):
 
 
 def main():
+    global POSTMASTER
     conn = connect()
     cur = conn.cursor()
+    cur.execute("SELECT pg_backend_pid()")
+    POSTMASTER = ppid_of(cur.fetchone()[0])
     for t in (test_basics, test_never_reused, test_random_state, test_allowlist_narrowed,
               test_timeout, test_crash, test_sandbox_locked, test_cancel, test_no_leaks, test_server_killed,
               test_socket_dir):

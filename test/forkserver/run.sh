@@ -49,10 +49,22 @@ check() {	# check <name> <command...>
 		failed=$((failed + 1))
 	fi
 }
-helpers_left() {	# pids of processes running this installation's helper
-	local p
+cluster_helpers() {	# pids of helpers descending from this cluster's postmaster
+	local pm p q
+	pm=$(head -1 "$CLUSTER_ROOT/data/postmaster.pid")
 	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/exe" 2>/dev/null)" = "$HELPER" ] && echo "${p#/proc/}"
+		[ "$(readlink "$p/exe" 2>/dev/null)" = "$HELPER" ] || continue
+		q=${p#/proc/}
+		while [ "$q" -gt 1 ] 2>/dev/null; do
+			[ "$q" = "$pm" ] && { echo "${p#/proc/}"; break; }
+			q=$(awk '{print $4}' "/proc/$q/stat" 2>/dev/null)
+		done
+	done
+}
+still_running() {	# still_running PID...: those that still run the helper
+	local p
+	for p in "$@"; do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$HELPER" ] && echo "$p"
 	done
 }
 
@@ -67,18 +79,18 @@ printf '%s\n' "$out" | head -n -1
 tally "$out"
 
 # 3: immediate shutdown takes the server and every child down
-before=$(helpers_left | wc -l)
+mapfile -t before < <(cluster_helpers)
 cluster_as_postgres pg_ctl -D "$CLUSTER_ROOT/data" -m immediate -w stop >/dev/null
 gone() {
 	local i
 	for i in $(seq 1 50); do
-		[ -z "$(helpers_left)" ] && return 0
+		[ -z "$(still_running "${before[@]}")" ] && return 0
 		sleep 0.02
 	done
-	helpers_left | xargs -r ps -o pid,ppid,stat,args -p
+	still_running "${before[@]}" | xargs -r ps -o pid,ppid,stat,args -p
 	return 1
 }
-check "helpers were running before the stop ($before)" test "$before" -gt 1
+check "helpers were running before the stop (${#before[@]})" test "${#before[@]}" -gt 1
 check "pg_ctl stop -m immediate leaves no codeexec-helper" gone
 cluster_stop
 
