@@ -10,10 +10,15 @@
  *	  with _exit(127) (never elog/exit in the child: atexit callbacks would
  *	  run the backend's shared-memory cleanup).
  *
- * Ownership: at most one child exists per backend at a time; its pid and
- * the parent ends of its pipes live in spawn_child so that the PG_FINALLY
- * of spawn_run() (ERROR, cancel) and a before_shmem_exit callback (FATAL,
- * postmaster death, proc_exit) can kill and reap it.
+ * Channel mode (spawn_run_channel, used by spawn mode forkserver) runs the
+ * same wait loop for a child the fork server forked: the caller's start
+ * function hands over a pidfd (to kill it), the socket (request and
+ * response) and the exit pipe (in the diag slot; EOF once reaped).
+ *
+ * Ownership: at most one child exists per backend at a time; its pid (or
+ * pidfd) and the parent ends of its pipes live in spawn_child so that the
+ * PG_FINALLY of spawn_exchange() (ERROR, cancel) and a before_shmem_exit
+ * callback (FATAL, postmaster death, proc_exit) can kill and reap it.
  *
  *-------------------------------------------------------------------------
  */

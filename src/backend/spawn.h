@@ -3,7 +3,8 @@
  * spawn.h
  *	  Running the helper once in exec mode: fork + execve, feed it the
  *	  request, collect its response and diagnostics under a wall-clock
- *	  deadline, then reap it.  Backend only.
+ *	  deadline, then reap it; and the same loop for a child someone else
+ *	  forked (channel mode, spawn mode forkserver).  Backend only.
  *
  * Whatever happens (deadline, cancel, ERROR, FATAL, postmaster death) the
  * child is SIGKILLed and reaped and every pipe is closed before control
