@@ -5,8 +5,9 @@
  *	  execution, then _exit.  Before any request exists it
  *
  *	  1. resets signals, dies with the server (PDEATHSIG, checked against
- *	     the server's lifeline), drops its capabilities (it is pid 1 of its
- *	     own PID namespace), sets no_new_privs;
+ *	     the server's lifeline), points fds 1/2 away from the server log,
+ *	     drops its capabilities (it is pid 1 of its own PID namespace),
+ *	     sets no_new_privs;
  *	  2. blocks in accept() on the listening socket it inherited.
  *
  *	  Then, for the connection it got:
@@ -26,6 +27,7 @@
  *-------------------------------------------------------------------------
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,6 +88,25 @@ fs_warm_up(int nsnippets)
 	}
 }
 
+/*
+ * Fds 1 and 2 were the server's log.  A child must not be able to write
+ * there (user code could flood or forge log lines), so they become the
+ * write end of a private non-blocking pipe whose read end the child also
+ * holds: writes succeed until it is full, then fail with EAGAIN; nothing
+ * ever reads it.  Failures before the code runs reach the backend in the
+ * response instead (response_fail).
+ */
+static void
+fs_child_quiet_stdio(void)
+{
+	int			sink[2];
+
+	if (pipe2(sink, O_NONBLOCK | O_CLOEXEC) != 0 ||
+		dup2(sink[1], 1) < 0 || dup2(sink[1], 2) < 0)
+		_exit(1);
+	close(sink[1]);
+}
+
 /* Step 1 (see file header).  Returns a set-up failure message or NULL. */
 static const char *
 fs_child_setup(const FsConfig *config, int pid_ns)
@@ -106,6 +127,7 @@ fs_child_setup(const FsConfig *config, int pid_ns)
 	close(FS_CHILD_FD_LIFELINE);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		_exit(1);
+	fs_child_quiet_stdio();
 	if (fs_sandbox_child(pid_ns, errbuf, sizeof(errbuf)) != 0)
 		return config->ns_error ? config->ns_error : errbuf;
 	return config->ns_error;

@@ -106,6 +106,9 @@ def test_basics(cur):
 def test_never_reused(cur):
     r1 = run(cur, "import json, math, random\njson.dumps = None\nmath.tau = 1\n"
                   "random.seed(7)\nresult = random.random()")
+    # fds 1/2 of a child are a private pipe, not the server log (with a log
+    # file RLIMIT_FSIZE would refuse the write; with the log collector's
+    # pipe it would land in the log)
     r2 = run(cur, "import json, math, random\n"
                   "result = [json.dumps is None, math.tau == 1, random.random()]")
     check("a call's changes to modules are invisible to the next",
@@ -150,6 +153,11 @@ def test_sandbox_locked(cur):
     check("seccomp kills a forbidden call in a pooled child", r[0] == "killed", r)
     r = run(cur, "import os\nprint(os.getpid())")
     check("a pooled child is pid 1 of its own PID namespace", r[:2] == ("ok", "1\n"), r)
+    r2 = run(cur, "import os\nos.write(2, b'FS-LOG-FORGERY\\n')\nos.write(1, b'FS-LOG-FORGERY\\n')")
+    time.sleep(0.2)
+    with open(os.environ["SERVER_LOG"], errors="replace") as f:
+        log = f.read()
+    check("a child cannot write into the server log", r2[0] == "ok" and "FS-LOG-FORGERY" not in log, r2)
     r = run(cur, "import os\nos.listdir('/')")
     cur.execute("RESET codeexec.unsafe_no_py_guards")
     check("Landlock denies the filesystem in a pooled child",

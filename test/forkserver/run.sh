@@ -74,7 +74,7 @@ tally "$out"
 
 cluster_start || { echo "0 passed, 1 failed"; exit 1; }
 cluster_psql -q -c 'CREATE EXTENSION codeexec' || failed=$((failed + 1))
-out=$(/usr/bin/python3 "$here/pgtests.py" 2>&1)
+out=$(SERVER_LOG=$CLUSTER_ROOT/server.log /usr/bin/python3 "$here/pgtests.py" 2>&1)
 printf '%s\n' "$out" | head -n -1
 tally "$out"
 
