@@ -30,20 +30,25 @@ SELECT codeexec_run(convert_from('\x7072696e742822c3282229', 'UTF8'));
 -- escapes that Python decodes are fine
 SELECT stdout FROM codeexec_run(E'print("a\\x00b" == "a" + chr(0) + "b")');
 
--- a missing helper is a server-side ERROR, not a result
+-- a missing helper is a server-side ERROR, not a result (exec mode: the
+-- fork server was started with the postmaster's helper_path)
+SET codeexec.spawn_mode = 'exec';
 SET codeexec.helper_path = '/nonexistent/codeexec-helper';
 SELECT codeexec_run('print(1)');
 SELECT codeexec_validate('print(1)');
 SET codeexec.helper_path = '/';
 SELECT codeexec_run('print(1)', tag => 'srverr');
 RESET codeexec.helper_path;
+RESET codeexec.spawn_mode;
 -- an admitted call that fails on the server side is still recorded (the
 -- recorder commits it from the abort path), so history rows = attempts
 SELECT status, success FROM codeexec_execution WHERE tag = 'srverr';
 
--- spawn modes that are not implemented yet
+-- both implemented spawn modes run code; gvisor is not implemented yet
 SET codeexec.spawn_mode = 'forkserver';
-SELECT codeexec_run('print(1)');
+SELECT status, stdout FROM codeexec_run('print(1)');
+SET codeexec.spawn_mode = 'exec';
+SELECT status, stdout FROM codeexec_run('print(1)');
 SET codeexec.spawn_mode = 'gvisor';
 SELECT codeexec_run('print(1)');
 SET codeexec.spawn_mode = 'nonsense';

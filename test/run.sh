@@ -74,6 +74,7 @@ want security && [ -f test/security/run.sh ] && run_suite security bash test/sec
 want concurrency && [ -f test/concurrency/run.sh ] && run_suite concurrency bash test/concurrency/run.sh
 want django && [ -f test/django/run.sh ] && run_suite django bash test/django/run.sh
 want fuzz && [ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh
+want forkserver && [ -f test/forkserver/run.sh ] && run_suite forkserver bash test/forkserver/run.sh
 # Last: nothing left behind by all of the above, and the server never restarted.
 want leaks && run_suite leaks bash test/leaks/run.sh "$start_time"
 

@@ -16,6 +16,7 @@
 #include "utils/guc.h"
 
 #include "codeexec.h"
+#include "forkserver.h"
 #include "imports.h"
 #include "quota.h"
 #include "recorder.h"
@@ -147,9 +148,12 @@ _PG_init(void)
 							 "Refuse to run code when an OS isolation layer cannot be set up.",
 							 NULL, &codeexec_require_isolation, true,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
+	/* forkserver needs the worker, which only exists when preloaded */
 	DefineCustomEnumVariable("codeexec.spawn_mode",
-							 "How the sandbox helper is started (only exec is implemented).",
-							 NULL, &codeexec_spawn_mode, CODEEXEC_SPAWN_EXEC,
+							 "How the sandbox helper is started.",
+							 NULL, &codeexec_spawn_mode,
+							 process_shared_preload_libraries_in_progress ?
+							 CODEEXEC_SPAWN_FORKSERVER : CODEEXEC_SPAWN_EXEC,
 							 codeexec_spawn_mode_options,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("codeexec.max_concurrent",
@@ -167,6 +171,7 @@ _PG_init(void)
 							 PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 
 	quota_define_gucs();
+	forkserver_register();
 
 	MarkGUCPrefixReserved("codeexec");
 

@@ -13,6 +13,7 @@
 
 #include "codeexec.h"
 #include "execute.h"
+#include "forkserver.h"
 #include "outcome.h"
 #include "spawn.h"
 #include "wire.h"
@@ -41,13 +42,14 @@ execute_response_cap(const ExecParams *params)
 }
 
 /*
- * ERROR unless the configured spawn mode is implemented (only exec is, in
- * this version).
+ * ERROR unless the configured spawn mode is implemented (exec and
+ * forkserver, in this version).
  */
 static void
 execute_check_spawn_mode(void)
 {
-	if (codeexec_spawn_mode != CODEEXEC_SPAWN_EXEC)
+	if (codeexec_spawn_mode != CODEEXEC_SPAWN_EXEC &&
+		codeexec_spawn_mode != CODEEXEC_SPAWN_FORKSERVER)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("codeexec.spawn_mode \"%s\" is not implemented yet",
@@ -80,8 +82,12 @@ execute_helper(const ExecParams *params, CallOutcome *out)
 				 errmsg("codeexec request is too large"),
 				 errdetail("A request frame may not exceed %u bytes.", WIRE_MAX_FRAME)));
 
-	spawn_run(codeexec_helper_path, req.data, req.len, params->timeout_ms,
-			  execute_response_cap(params), &sr);
+	if (codeexec_spawn_mode == CODEEXEC_SPAWN_FORKSERVER)
+		forkserver_run(req.data, req.len, params->timeout_ms,
+					   execute_response_cap(params), &sr);
+	else
+		spawn_run(codeexec_helper_path, req.data, req.len, params->timeout_ms,
+				  execute_response_cap(params), &sr);
 	pfree(req.data);
 	outcome_from_spawn(&sr, params, out);
 	/* The outcome holds copies; the raw response can go now. */

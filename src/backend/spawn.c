@@ -10,10 +10,15 @@
  *	  with _exit(127) (never elog/exit in the child: atexit callbacks would
  *	  run the backend's shared-memory cleanup).
  *
- * Ownership: at most one child exists per backend at a time; its pid and
- * the parent ends of its pipes live in spawn_child so that the PG_FINALLY
- * of spawn_run() (ERROR, cancel) and a before_shmem_exit callback (FATAL,
- * postmaster death, proc_exit) can kill and reap it.
+ * Channel mode (spawn_run_channel, used by spawn mode forkserver) runs the
+ * same wait loop for a child the fork server forked: the caller's start
+ * function hands over a pidfd (to kill it), the socket (request and
+ * response) and the exit pipe (in the diag slot; EOF once reaped).
+ *
+ * Ownership: at most one child exists per backend at a time; its pid (or
+ * pidfd) and the parent ends of its pipes live in spawn_child so that the
+ * PG_FINALLY of spawn_exchange() (ERROR, cancel) and a before_shmem_exit
+ * callback (FATAL, postmaster death, proc_exit) can kill and reap it.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +28,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,15 +48,22 @@
 #define SPAWN_FD_RESPONSE 1
 #define SPAWN_FD_DIAG 2
 
-/* The one live child of this backend (pid 0: none). */
+/*
+ * The one live child of this backend (pid 0 and pidfd -1: none).  In exec
+ * mode we are its parent (pid).  In forkserver mode (spawn_run_channel)
+ * the fork server is: we hold a pidfd to kill it, the request and
+ * response ends of its socket, and in the diag slot its exit pipe, which
+ * reaches EOF once the server has reaped it.
+ */
 typedef struct SpawnChild
 {
 	pid_t		pid;
+	int			pidfd;
 	int			fds[3];			/* parent ends: request w, response r, diag r */
 	WaitEventSet *set;
 } SpawnChild;
 
-static SpawnChild spawn_child = {0, {-1, -1, -1}, NULL};
+static SpawnChild spawn_child = {0, -1, {-1, -1, -1}, NULL};
 static bool spawn_exit_callback_registered = false;
 static volatile sig_atomic_t spawn_sigchld_seen = false;
 
@@ -65,7 +78,7 @@ static const char *const spawn_step_names[] = {
 	"fcntl", "dup2", "close_range", "prctl", "execve"
 };
 
-static double
+double
 spawn_now(void)
 {
 	struct timespec ts;
@@ -91,6 +104,9 @@ spawn_close_fd(int which)
 {
 	if (spawn_child.fds[which] >= 0)
 	{
+		/* a socket's other end must see EOF although the fd is dup'ed */
+		if (which == SPAWN_FD_REQUEST)
+			(void) shutdown(spawn_child.fds[which], SHUT_WR);
 		close(spawn_child.fds[which]);
 		ReleaseExternalFD();
 		spawn_child.fds[which] = -1;
@@ -115,6 +131,14 @@ spawn_cleanup(int *wait_status, struct rusage *ru)
 	}
 	for (int i = 0; i < 3; i++)
 		spawn_close_fd(i);
+	if (spawn_child.pidfd >= 0)
+	{
+		/* not our child: the fork server reaps it */
+		(void) syscall(SYS_pidfd_send_signal, spawn_child.pidfd, SIGKILL, NULL, 0);
+		close(spawn_child.pidfd);
+		ReleaseExternalFD();
+		spawn_child.pidfd = -1;
+	}
 	if (spawn_child.pid > 0)
 	{
 		pid_t		pid = spawn_child.pid;
@@ -448,7 +472,12 @@ spawn_loop(SpawnIo *io, double deadline, SpawnResult *result)
 			result->response_overflow = true;
 			break;
 		}
-		if (!exited)
+		if (!exited && spawn_child.pid == 0)
+		{
+			/* channel: the exit pipe's EOF says the child was reaped */
+			exited = spawn_child.fds[SPAWN_FD_DIAG] < 0;
+		}
+		else if (!exited)
 		{
 			siginfo_t	info;
 
@@ -462,6 +491,9 @@ spawn_loop(SpawnIo *io, double deadline, SpawnResult *result)
 				(void) kill(-spawn_child.pid, SIGKILL);
 			}
 		}
+		if (exited && spawn_child.fds[SPAWN_FD_RESPONSE] < 0 &&
+			spawn_child.fds[SPAWN_FD_DIAG] < 0 && spawn_child.pid == 0)
+			break;
 		if (exited && spawn_child.fds[SPAWN_FD_RESPONSE] < 0 &&
 			spawn_child.fds[SPAWN_FD_DIAG] < 0)
 		{
@@ -481,20 +513,26 @@ spawn_loop(SpawnIo *io, double deadline, SpawnResult *result)
 		spawn_wait((long) ((deadline - now) * 1000.0) + 1);
 	}
 
-	if (spawn_child.pid > 0)
+	if (spawn_child.pid > 0 || spawn_child.pidfd >= 0)
 		spawn_cleanup(&result->wait_status, &ru);
 	result->cpu_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	result->peak_rss_kb = ru.ru_maxrss;
 }
 
-void
-spawn_run(const char *path, const char *request, size_t request_len,
-		  int timeout_ms, size_t response_cap, SpawnResult *result)
+/*
+ * The common part of both modes: `start` creates the child (exec) or
+ * reaches one (channel) and fills spawn_child; then the wait loop runs
+ * until the deadline.  `start` returns false if the deadline passed
+ * before the child was there.
+ */
+static void
+spawn_exchange(SpawnStartFn start, void *arg, const char *request, size_t request_len,
+			   int timeout_ms, size_t response_cap, SpawnResult *result)
 {
 	SpawnIo		io;
 	pqsigfunc	old_sigchld;
-	double		start;
+	double		begin;
 
 	memset(result, 0, sizeof(*result));
 	memset(&io, 0, sizeof(io));
@@ -509,15 +547,19 @@ spawn_run(const char *path, const char *request, size_t request_len,
 		before_shmem_exit(spawn_exit_callback, (Datum) 0);
 		spawn_exit_callback_registered = true;
 	}
-	Assert(spawn_child.pid == 0);
+	Assert(spawn_child.pid == 0 && spawn_child.pidfd < 0);
 
 	spawn_sigchld_seen = false;
 	old_sigchld = pqsignal(SIGCHLD, spawn_sigchld_handler);
-	start = spawn_now();
+	begin = spawn_now();
 	PG_TRY();
 	{
-		spawn_start(path);
-		spawn_loop(&io, start + timeout_ms / 1000.0, result);
+		double		deadline = begin + timeout_ms / 1000.0;
+
+		if (start(arg, deadline))
+			spawn_loop(&io, deadline, result);
+		else
+			result->timed_out = true;
 	}
 	PG_FINALLY();
 	{
@@ -526,10 +568,49 @@ spawn_run(const char *path, const char *request, size_t request_len,
 	}
 	PG_END_TRY();
 
-	result->wall_seconds = spawn_now() - start;
+	result->wall_seconds = spawn_now() - begin;
 	result->response = io.response;
 	result->response_len = Min(io.response_len, response_cap);
 	io.diag[io.diag_len] = '\0';
 	result->diagnostics = io.diag;
 	result->diagnostics_len = io.diag_len;
+}
+
+/* exec mode's start: fork + exec the helper at the path in arg. */
+static bool
+spawn_start_exec(void *arg, double deadline)
+{
+	spawn_start((const char *) arg);
+	return true;
+}
+
+void
+spawn_run(const char *path, const char *request, size_t request_len,
+		  int timeout_ms, size_t response_cap, SpawnResult *result)
+{
+	spawn_exchange(spawn_start_exec, (void *) path, request, request_len,
+				   timeout_ms, response_cap, result);
+}
+
+void
+spawn_run_channel(SpawnStartFn start, void *arg, const char *request, size_t request_len,
+				  int timeout_ms, size_t response_cap, SpawnResult *result)
+{
+	spawn_exchange(start, arg, request, request_len, timeout_ms, response_cap, result);
+}
+
+void
+spawn_adopt(int which, int fd)
+{
+	Assert(fd >= 0);
+	if (which == SPAWN_ADOPT_PIDFD)
+	{
+		Assert(spawn_child.pidfd < 0);
+		spawn_child.pidfd = fd;
+	}
+	else
+	{
+		Assert(which >= 0 && which < 3 && spawn_child.fds[which] < 0);
+		spawn_child.fds[which] = fd;
+	}
 }

@@ -3,7 +3,8 @@
  * spawn.h
  *	  Running the helper once in exec mode: fork + execve, feed it the
  *	  request, collect its response and diagnostics under a wall-clock
- *	  deadline, then reap it.  Backend only.
+ *	  deadline, then reap it; and the same loop for a child someone else
+ *	  forked (channel mode, spawn mode forkserver).  Backend only.
  *
  * Whatever happens (deadline, cancel, ERROR, FATAL, postmaster death) the
  * child is SIGKILLed and reaped and every pipe is closed before control
@@ -42,5 +43,35 @@ typedef struct SpawnResult
  */
 extern void spawn_run(const char *path, const char *request, size_t request_len,
 					  int timeout_ms, size_t response_cap, SpawnResult *result);
+
+/*
+ * Channel mode (spawn mode "forkserver"): the same wait loop, deadline,
+ * cancel and cleanup discipline, for a child somebody else forked.
+ * `start(arg, deadline)` reaches the child and hands every descriptor to
+ * spawn_adopt() as soon as it exists (so an ERROR in start still closes
+ * it); it returns false if the deadline passed first (status timeout).
+ * The descriptors: SPAWN_ADOPT_PIDFD (SIGKILLed on deadline, cancel and
+ * ERROR), SPAWN_ADOPT_REQUEST (written, then shut down for writing),
+ * SPAWN_ADOPT_RESPONSE (read to EOF), SPAWN_ADOPT_EXIT (read to EOF into
+ * result->diagnostics; its EOF means the child has been reaped).  Each
+ * must count as an external fd (AcquireExternalFD) and be non-blocking.
+ * wait_status, cpu_seconds and peak_rss_kb are left zero: the caller
+ * fills them from what it read on the exit descriptor.
+ */
+typedef bool (*SpawnStartFn) (void *arg, double deadline);
+
+#define SPAWN_ADOPT_REQUEST	0
+#define SPAWN_ADOPT_RESPONSE 1
+#define SPAWN_ADOPT_EXIT	2
+#define SPAWN_ADOPT_PIDFD	3
+
+extern void spawn_run_channel(SpawnStartFn start, void *arg,
+							  const char *request, size_t request_len,
+							  int timeout_ms, size_t response_cap,
+							  SpawnResult *result);
+extern void spawn_adopt(int which, int fd);
+
+/* CLOCK_MONOTONIC in seconds (the clock of every deadline). */
+extern double spawn_now(void);
 
 #endif

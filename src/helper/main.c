@@ -28,6 +28,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "forkserver.h"
+#include "forkserver_proto.h"
 #include "helper_limits.h"
 #include "pyrun.h"
 #include "request.h"
@@ -99,6 +101,10 @@ main(int argc, char **argv)
 	pid_t		start_parent = getppid();
 	pid_t		parent;
 	int			rc;
+
+	/* server mode: the fork server of spawn mode "forkserver" */
+	if (argc > 1 && strcmp(argv[1], FORKSERVER_ARG) == 0)
+		forkserver_main(argc, argv);
 
 	/* 1: the response fd is private; stray C-level stdout goes to fd 2 */
 	resp_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);

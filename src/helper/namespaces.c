@@ -318,6 +318,19 @@ sbx_enter_pid_ns(int require, char *errbuf, size_t errlen)
 int
 sbx_namespaces_enter(int require, char *errbuf, size_t errlen)
 {
+	if (sbx_namespaces_enter_shared(require, errbuf, errlen) != 0 ||
+		sbx_enter_pid_ns(require, errbuf, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * sbx_namespaces_enter_shared: every namespace layer but the PID one, for
+ * the fork server, whose children each get their own PID namespace.
+ */
+int
+sbx_namespaces_enter_shared(int require, char *errbuf, size_t errlen)
+{
 	sbx_parent_death();
 	if (sbx_enter_user_ns(require, errbuf, errlen) != 0 ||
 		sbx_enter_simple_ns(SBX_IPC_NS, CLONE_NEWIPC, "CLONE_NEWIPC", sbx_after_ipc,
@@ -327,8 +340,7 @@ sbx_namespaces_enter(int require, char *errbuf, size_t errlen)
 		sbx_enter_simple_ns(SBX_NET_NS, CLONE_NEWNET, "CLONE_NEWNET", sbx_after_net,
 							require, errbuf, errlen) != 0 ||
 		sbx_enter_simple_ns(SBX_MOUNT_NS, CLONE_NEWNS, "CLONE_NEWNS", sbx_after_mount,
-							require, errbuf, errlen) != 0 ||
-		sbx_enter_pid_ns(require, errbuf, errlen) != 0)
+							require, errbuf, errlen) != 0)
 		return -1;
 	return 0;
 }

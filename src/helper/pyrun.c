@@ -227,6 +227,23 @@ pyrun_prepare(const HelperRequest *req, int guards, char *errbuf, size_t errlen)
 	return PYRUN_OK;
 }
 
+int
+pyrun_narrow(const HelperRequest *req, char *errbuf, size_t errlen)
+{
+	PyObject   *allowed = pyrun_allowlist(req);
+	PyObject   *ret;
+
+	if (allowed == NULL)
+		return pyrun_error("reading the import allowlist", errbuf, errlen);
+	ret = PyObject_CallMethod(pyrun_runner, "narrow", "Oi", allowed,
+							  (req->flags & WIRE_FLAG_NO_PY_GUARDS) == 0);
+	Py_DECREF(allowed);
+	if (ret == NULL)
+		return pyrun_error("narrowing the import allowlist", errbuf, errlen);
+	Py_DECREF(ret);
+	return PYRUN_OK;
+}
+
 /*
  * Point `*t` at the bytes value `key` of the outcome dict (absent or None
  * leaves the field absent).  Returns -1 if the value has the wrong type.

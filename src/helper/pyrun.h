@@ -35,6 +35,13 @@ extern int	pyrun_prepare(const HelperRequest *req, int guards,
 						  char *errbuf, size_t errlen);
 
 /*
+ * Fork-server child: narrow the allowlist pyrun_prepare() installed (the
+ * server's superset) to the request's.  Modules outside it stay loaded
+ * but user code cannot reach them.
+ */
+extern int	pyrun_narrow(const HelperRequest *req, char *errbuf, size_t errlen);
+
+/*
  * Validate and/or run the request's code and fill *res (its text fields
  * point into Python objects kept alive until exit).  Returns a PYRUN_*
  * code; on PYRUN_NO_MEMORY the caller reports memory_limit.

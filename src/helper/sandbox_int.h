@@ -18,6 +18,7 @@
 #define CODEEXEC_SANDBOX_INT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 typedef enum SandboxLayerId
 {
@@ -60,6 +61,8 @@ extern void sandbox_errorf(char *errbuf, size_t errlen, const char *fmt,...)
 
 /* namespaces.c: user, IPC, UTS, net, mount and PID namespaces, in order. */
 extern int	sbx_namespaces_enter(int require, char *errbuf, size_t errlen);
+/* namespaces.c: the same without the PID namespace (fork server). */
+extern int	sbx_namespaces_enter_shared(int require, char *errbuf, size_t errlen);
 
 /* namespaces_mount.c: minimal read-only root inside the new mount ns. */
 extern int	sbx_mount_minimal_root(char *errbuf, size_t errlen);
@@ -73,6 +76,13 @@ extern int	sbx_landlock_apply(int require, char *errbuf, size_t errlen);
 /* sandbox_seccomp.c: load the allowlist of seccomp_policy.c. */
 extern int	sbx_seccomp_apply(int require, char *errbuf, size_t errlen);
 extern void sbx_seccomp_set_response_fd(int fd);
+
+/*
+ * sandbox_seccomp.c, fork server: compile the filter once, ahead of time,
+ * for processes whose pid will be `self_pid` (1 for a child that is alone
+ * in its PID namespace); sbx_seccomp_apply() then only loads it.
+ */
+extern int	sbx_seccomp_precompile(pid_t self_pid, char *errbuf, size_t errlen);
 
 /* seccomp_policy.c: the allowlist, as data. */
 typedef enum SbxAction

@@ -29,6 +29,8 @@
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "sandbox_int.h"
 #include "wire.h"
@@ -40,6 +42,17 @@
 							CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 
 static int	sbx_response_fd = 1;
+
+/*
+ * A program compiled ahead of time (fork server: once in the server, for
+ * all children) by sbx_seccomp_precompile(); NULL: compile at apply time.
+ */
+static struct sock_filter *sbx_prog;
+static unsigned short sbx_prog_len;
+static int	sbx_prog_allowed;
+static int	sbx_prog_errnoed;
+static pid_t sbx_self_pid;		/* SBX_ARG_SELF_PID value; 0: getpid() */
+static int	sbx_names_ready;
 static const char *sbx_syscall_names[SBX_NAME_TABLE];
 static uint32_t sbx_native_arch;
 
@@ -182,7 +195,8 @@ sbx_add_rule(scmp_filter_ctx ctx, const SbxSyscallRule *r, int nr, int *allowed,
 			break;
 		case SBX_ARG_SELF_PID:
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-								  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) getpid()));
+								  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)
+										  (sbx_self_pid ? sbx_self_pid : getpid())));
 			break;
 		case SBX_ARG_THREAD_ONLY:
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
@@ -227,9 +241,10 @@ sbx_install_reporter(void)
 	struct sigaction sa;
 
 	sbx_native_arch = seccomp_arch_native();
-	for (int nr = 0; nr < SBX_NAME_TABLE; nr++)
+	for (int nr = 0; !sbx_names_ready && nr < SBX_NAME_TABLE; nr++)
 		if (sbx_syscall_names[nr] == NULL)
 			sbx_syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	sbx_names_ready = 1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = sbx_sigsys_handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
@@ -238,13 +253,97 @@ sbx_install_reporter(void)
 }
 
 /*
- * sbx_seccomp_apply: build the filter from the policy table and load it on
- * all threads.  The last layer: after it, only the table's calls work.
+ * sbx_seccomp_build: the filter of the policy table, in *ctx.  Returns 0,
+ * or the libseccomp error with *failed naming the rule (NULL: set-up).
+ */
+static int
+sbx_seccomp_build(scmp_filter_ctx *ctx, int *allowed, int *errnoed, const char **failed)
+{
+	int			rc;
+
+	*failed = NULL;
+	*ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (*ctx == NULL)
+		return -ENOMEM;
+	rc = seccomp_attr_set(*ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
+	if (rc == 0)
+		rc = seccomp_attr_set(*ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	for (int i = 0; rc == 0 && i < sbx_seccomp_policy_len; i++)
+	{
+		const SbxSyscallRule *r = &sbx_seccomp_policy[i];
+		int			nr = seccomp_syscall_resolve_name(r->name);
+
+		if (nr == __NR_SCMP_ERROR)
+			continue;			/* not a call of this architecture */
+		rc = sbx_add_rule(*ctx, r, nr, allowed, errnoed);
+		if (rc != 0)
+			*failed = r->name;
+	}
+	if (rc != 0)
+	{
+		seccomp_release(*ctx);
+		*ctx = NULL;
+	}
+	return rc;
+}
+
+/*
+ * sbx_seccomp_precompile: see sandbox_int.h.
+ */
+int
+sbx_seccomp_precompile(pid_t self_pid, char *errbuf, size_t errlen)
+{
+	scmp_filter_ctx ctx;
+	const char *failed;
+	int			allowed = 0;
+	int			errnoed = 0;
+	int			rc;
+	int			fd;
+	off_t		size;
+
+	sbx_self_pid = self_pid;
+	rc = sbx_seccomp_build(&ctx, &allowed, &errnoed, &failed);
+	if (rc != 0)
+	{
+		sandbox_errorf(errbuf, errlen, "seccomp: rule for %s: %s",
+					   failed ? failed : "(set-up)", strerror(-rc));
+		return -1;
+	}
+	fd = memfd_create("codeexec-seccomp", MFD_CLOEXEC);
+	rc = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	size = rc == 0 ? lseek(fd, 0, SEEK_END) : -1;
+	if (size > 0 && size % sizeof(struct sock_filter) == 0 &&
+		size / sizeof(struct sock_filter) <= BPF_MAXINSNS &&
+		(sbx_prog = malloc(size)) != NULL &&
+		pread(fd, sbx_prog, size, 0) == size)
+	{
+		sbx_prog_len = (unsigned short) (size / sizeof(struct sock_filter));
+		sbx_prog_allowed = allowed;
+		sbx_prog_errnoed = errnoed;
+		close(fd);
+		if (sbx_install_reporter() == 0)	/* names resolved once, here */
+			signal(SIGSYS, SIG_DFL);
+		return 0;
+	}
+	free(sbx_prog);
+	sbx_prog = NULL;
+	if (fd >= 0)
+		close(fd);
+	sandbox_errorf(errbuf, errlen, "seccomp: exporting the compiled filter failed");
+	return -1;
+}
+
+/*
+ * sbx_seccomp_apply: build the filter from the policy table (or take the
+ * precompiled one) and load it on all threads.  The last layer: after it,
+ * only the table's calls work.
  */
 int
 sbx_seccomp_apply(int require, char *errbuf, size_t errlen)
 {
 	scmp_filter_ctx ctx;
+	const char *failed;
 	int			allowed = 0;
 	int			errnoed = 0;
 	int			rc;
@@ -255,34 +354,29 @@ sbx_seccomp_apply(int require, char *errbuf, size_t errlen)
 	if (sbx_install_reporter() != 0)
 		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, errno,
 								  "sigaction(SIGSYS)");
-	ctx = seccomp_init(SCMP_ACT_TRAP);
-	if (ctx == NULL)
-		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, ENOMEM,
-								  "seccomp_init");
-	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
-	if (rc == 0)
-		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-	for (int i = 0; rc == 0 && i < sbx_seccomp_policy_len; i++)
+	if (sbx_prog != NULL)
 	{
-		const SbxSyscallRule *r = &sbx_seccomp_policy[i];
-		int			nr = seccomp_syscall_resolve_name(r->name);
+		struct sock_fprog prog = {.len = sbx_prog_len, .filter = sbx_prog};
 
-		if (nr == __NR_SCMP_ERROR)
-			continue;			/* not a call of this architecture */
-		rc = sbx_add_rule(ctx, r, nr, &allowed, &errnoed);
-		if (rc != 0)
-		{
-			seccomp_release(ctx);
-			return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, -rc,
-									  "rule for %s", r->name);
-		}
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
+					&prog) != 0)
+			return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, errno,
+									  "seccomp(SECCOMP_SET_MODE_FILTER) of the precompiled filter");
+		allowed = sbx_prog_allowed;
+		errnoed = sbx_prog_errnoed;
 	}
-	if (rc == 0)
+	else
+	{
+		rc = sbx_seccomp_build(&ctx, &allowed, &errnoed, &failed);
+		if (rc != 0)
+			return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, -rc,
+									  "rule for %s", failed ? failed : "(set-up)");
 		rc = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (rc != 0)
-		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, -rc,
-								  "seccomp_load");
+		seccomp_release(ctx);
+		if (rc != 0)
+			return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, -rc,
+									  "seccomp_load");
+	}
 	sandbox_layer_set(SBX_SECCOMP, 1,
 					  "allowlist: %d syscalls allowed (some with argument checks), "
 					  "%d refused with an errno, default SIGSYS trap reporting the call "

@@ -26,6 +26,8 @@ if ! cc -O2 -Wall -I"$root/src/common" -o "$bindir/fake_helper" \
 fi
 chmod 755 "$bindir/fake_helper"
 
+# The fake helpers are reached through codeexec.helper_path: exec mode.
+export PGOPTIONS="${PGOPTIONS:-} -c codeexec.spawn_mode=exec"
 psql_q() { psql -X -At -v ON_ERROR_STOP=0 "$@" 2>&1; }
 start_time=$(psql_q -c 'select pg_postmaster_start_time()')
 

@@ -26,7 +26,9 @@ helper_left() {
 	local left helper
 	# This cluster's helper only: other clusters on a shared machine run theirs.
 	helper=$(psql -X -Atc 'show codeexec.helper_path')
-	left=$(pgrep -u postgres -a -f "^$helper")
+	# exec-mode helpers only: the fork server (--server) and its pool live
+	# as long as the cluster
+	left=$(pgrep -u postgres -a -f "^$helper\$")
 	[ -z "$left" ] || { echo "  left running: $left"; return 1; }
 }
 no_helper_left() { eventually 5 helper_left; }

@@ -37,6 +37,24 @@ def prepare(allowed, guards):
         _state["guard"] = g
 
 
+def narrow(allowed, guards):
+    """Fork-server child: restrict the allowlist prepare() was given (the
+    server's superset) to this call's.  The modules stay loaded; the
+    validator and the guard no longer let user code reach the others.
+    Without `guards` (the test switch) the import guard the server
+    installed is taken out again, as prepare() would not have installed
+    it."""
+    allowed = frozenset(a for a in allowed if a)
+    _state["allowed"] = allowed
+    g = _state["guard"]
+    if g is not None and not guards:
+        builtins.__import__ = g.real_import
+        _state["guard"] = None
+    elif g is not None:
+        g.allowed = allowed
+        g.views.clear()
+
+
 def _text(value, limit=None):
     """str -> valid UTF-8 bytes, optionally cut to `limit` bytes."""
     data = value.encode("utf-8", "backslashreplace")

@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * forkserver_proto.h
+ *	  What the backend (forkserver_client.c), the supervising worker
+ *	  (forkserver_worker.c) and the helper in server mode (forkserver*.c in
+ *	  src/helper) agree on, besides the CXQ1/CXR1 frames of wire.h.  No
+ *	  PostgreSQL or CPython dependencies.
+ *
+ * Handoff on one connection to the server's listening socket:
+ *
+ *	  1. a pooled child accept()s the connection and sends one message of
+ *	     FORKSERVER_HELLO_LEN bytes ("CXF1") carrying, as SCM_RIGHTS, two
+ *	     descriptors: a pidfd of itself (the backend SIGKILLs exactly that
+ *	     child with pidfd_send_signal) and the read end of its exit pipe;
+ *	  2. the backend writes one CXQ1 request frame and shuts down its
+ *	     writing side (the child reads until EOF, as in exec mode);
+ *	  3. the child writes one CXR1 response frame and exits;
+ *	  4. the server, the child's parent, reaps it and writes one
+ *	     ForkserverExit record into the exit pipe, then closes it.  EOF on
+ *	     the exit pipe without a record means the server itself died.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CODEEXEC_FORKSERVER_PROTO_H
+#define CODEEXEC_FORKSERVER_PROTO_H
+
+#include <stdint.h>
+
+#define FORKSERVER_HELLO "CXF1"
+#define FORKSERVER_HELLO_LEN 4
+#define FORKSERVER_EXIT_MAGIC 0x31585843u	/* "CXX1" little-endian */
+
+/* Name of the listening socket inside the 0700 socket directory. */
+#define FORKSERVER_SOCKET_NAME "fs.sock"
+
+/* Descriptor numbers of the helper in server mode (set by the worker). */
+#define FORKSERVER_FD_LIFELINE 0	/* EOF: the supervising worker is gone */
+#define FORKSERVER_FD_LISTEN 3	/* the listening Unix socket */
+
+/* argv[1] of the helper in server mode. */
+#define FORKSERVER_ARG "--server"
+
+typedef struct ForkserverExit
+{
+	uint32_t	magic;			/* FORKSERVER_EXIT_MAGIC */
+	int32_t		wait_status;	/* as from wait4() */
+	int64_t		cpu_usec;		/* user + system CPU of the child */
+	int64_t		maxrss_kb;		/* peak resident set of the child */
+} ForkserverExit;
+
+#endif

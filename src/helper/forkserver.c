@@ -1,0 +1,412 @@
+/*-------------------------------------------------------------------------
+ *
+ * forkserver.c
+ *	  Server mode of codeexec-helper: started (fork + exec, empty
+ *	  environment) and supervised by the codeexec fork-server background
+ *	  worker as
+ *
+ *	    codeexec-helper --server <pool size> <require 0|1> <prewarm 0|1> <allowlist>
+ *
+ *	  with fd 0 a lifeline pipe from the worker, fd 3 the listening Unix
+ *	  socket backends connect to, fds 1 and 2 the server log.  It
+ *
+ *	  1. enters the namespaces every execution can share (user, IPC, UTS,
+ *	     network, mount with the minimal root), keeping its capabilities
+ *	     inside its own user namespace so it can create PID namespaces;
+ *	  2. initialises CPython once, pre-imports the whole allowlist (the
+ *	     superset; each call narrows it) with the import guard installed,
+ *	     then collects and freezes the GC so children do not dirty the
+ *	     pages of that state;
+ *	  3. keeps `pool size` children ready, each cloned into its own PID
+ *	     namespace (CLONE_NEWPID per child, Python's at-fork hooks around
+ *	     the clone, so e.g. `random` is reseeded in every child), blocked in
+ *	     accept() on the listening socket (forkserver_child.c);
+ *	  4. when a child reports (notify pipe) that it took a connection,
+ *	     clones a replacement; when a child exits, reaps it and writes its
+ *	     wait status and rusage into the child's exit pipe, which the
+ *	     backend holds (forkserver_proto.h).
+ *
+ *	  It never reads a request or runs user code itself.  It dies with
+ *	  the worker (PDEATHSIG, and EOF on the lifeline), and every child dies
+ *	  with it (PDEATHSIG).
+ *
+ *-------------------------------------------------------------------------
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "forkserver.h"
+#include "forkserver_proto.h"
+#include "pyrun.h"
+#include "request.h"
+#include "response.h"
+#include "wire.h"
+
+#define FS_MAX_CHILDREN 1024	/* idle + busy children tracked at once */
+#define FS_MAX_POOL		64
+#define FS_FD_PARK		100		/* fds are moved here before their final dup2 */
+
+typedef enum FsState
+{
+	FS_EMPTY = 0,
+	FS_IDLE,					/* waiting in accept() */
+	FS_BUSY						/* took a connection */
+} FsState;
+
+typedef struct FsChild
+{
+	pid_t		pid;
+	int			exit_w;			/* write end of its exit pipe */
+	FsState		state;
+	int64_t		idle_cpu_usec;	/* CPU it spent before its request */
+} FsChild;
+
+static FsChild fs_children[FS_MAX_CHILDREN];
+static int	fs_idle;
+static int	fs_notify[2] = {-1, -1};
+static int	fs_lifeline[2] = {-1, -1};
+static FsConfig fs_config;
+
+/* A line on the server log (fd 2), best effort. */
+static void
+fs_log(const char *fmt,...)
+{
+	char		line[600];
+	int			n;
+	va_list		ap;
+
+	n = snprintf(line, sizeof(line), "codeexec-helper (fork server %d): ", (int) getpid());
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int) sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(2, line, n) < 0)
+		return;
+}
+
+void
+fs_log_line(const char *text)
+{
+	fs_log("%s", text);
+}
+
+static void __attribute__((noreturn))
+fs_die(const char *what)
+{
+	fs_log("%s", what);
+	_exit(1);
+}
+
+/* argv: --server <pool> <require> <prewarm> <allowlist>.  Exits on nonsense. */
+static void
+fs_parse_args(int argc, char **argv)
+{
+	if (argc != 6)
+		fs_die("usage: codeexec-helper --server <pool size> <require 0|1> <prewarm 0|1> <allowlist>");
+	fs_config.pool_size = atoi(argv[2]);
+	if (fs_config.pool_size < 1 || fs_config.pool_size > FS_MAX_POOL)
+		fs_die("pool size out of range");
+	fs_config.require = atoi(argv[3]) != 0;
+	fs_config.prewarm = atoi(argv[4]) != 0;
+	fs_config.imports = argv[5];
+	fs_config.imports_len = strlen(argv[5]);
+}
+
+/*
+ * Numeric libraries start worker threads at import unless told not to;
+ * a child may not create threads (RLIMIT_NPROC 0), so keep them single.
+ */
+static void
+fs_single_threaded_libraries(void)
+{
+	static const char *const vars[] = {
+		"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
+	};
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		setenv(vars[i], "1", 1);
+}
+
+/*
+ * Start CPython, pre-import the allowlist with the guard installed, and
+ * freeze the GC: everything allocated so far moves to the permanent
+ * generation, so a collection in a child never touches (and so never
+ * copies) those pages.
+ */
+static void
+fs_start_python(void)
+{
+	char		errbuf[512];
+	HelperRequest req;
+	PyObject   *gc;
+	PyObject   *r;
+
+	fs_single_threaded_libraries();
+	if (pyrun_start(errbuf, sizeof(errbuf)) != PYRUN_OK)
+		fs_die(errbuf);
+	gc = PyImport_ImportModule("gc");
+	if (gc == NULL)
+		fs_die("cannot import gc");
+	memset(&req, 0, sizeof(req));
+	req.imports = fs_config.imports;
+	req.imports_len = fs_config.imports_len;
+	if (pyrun_prepare(&req, 1, errbuf, sizeof(errbuf)) != PYRUN_OK)
+		fs_die(errbuf);
+	fs_warm_up(100);
+	r = PyObject_CallMethod(gc, "collect", NULL);
+	Py_XDECREF(r);
+	r = PyObject_CallMethod(gc, "freeze", NULL);
+	if (r == NULL)
+		fs_die("gc.freeze() failed");
+	Py_DECREF(r);
+	Py_DECREF(gc);
+}
+
+/*
+ * Child side of a fork, before fs_child_main: put the descriptors the
+ * child keeps at their fixed numbers (forkserver.h) and close the rest.
+ */
+static void
+fs_child_descriptors(int exit_r)
+{
+	int			keep[3] = {fs_notify[1], exit_r, fs_lifeline[0]};
+	int			target[3] = {FS_CHILD_FD_NOTIFY, FS_CHILD_FD_EXIT, FS_CHILD_FD_LIFELINE};
+
+	for (int i = 0; i < 3; i++)
+		if ((keep[i] = fcntl(keep[i], F_DUPFD, FS_FD_PARK)) < 0)
+			_exit(1);
+	for (int i = 0; i < 3; i++)
+		if (dup2(keep[i], target[i]) < 0)
+			_exit(1);
+	if (syscall(SYS_close_range, FS_CHILD_FD_FIRST_FREE, ~0U, 0) < 0)
+		_exit(1);
+	close(FORKSERVER_FD_LIFELINE);	/* the worker's; the child has its own */
+}
+
+/*
+ * Clone one child into slot `slot`, in a new PID namespace when the kernel
+ * lets us (else a plain fork, and the child reports the layer missing).
+ * Python's before/after-fork hooks run around the raw clone, as
+ * os.fork() would run them.  Returns 0, or -1 if no process was created.
+ */
+static int
+fs_spawn(int slot)
+{
+	int			exitp[2];
+	pid_t		pid;
+	int			pid_ns = 1;
+
+	if (pipe2(exitp, O_CLOEXEC) < 0)
+		return -1;
+	PyOS_BeforeFork();
+	pid = (pid_t) syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0 && (errno == EPERM || errno == EINVAL))
+	{
+		pid_ns = 0;
+		pid = fork();
+	}
+	if (pid == 0)
+	{
+		PyOS_AfterFork_Child();
+		fs_child_descriptors(exitp[0]);
+		fs_child_main(&fs_config, slot, pid_ns);
+	}
+	PyOS_AfterFork_Parent();
+	close(exitp[0]);
+	if (pid < 0)
+	{
+		close(exitp[1]);
+		return -1;
+	}
+	fs_children[slot].pid = pid;
+	fs_children[slot].exit_w = exitp[1];
+	fs_children[slot].state = FS_IDLE;
+	fs_idle++;
+	return 0;
+}
+
+/* Top the pool up to pool_size idle children.  -1 if a clone failed. */
+static int
+fs_fill_pool(void)
+{
+	for (int slot = 0; slot < FS_MAX_CHILDREN && fs_idle < fs_config.pool_size; slot++)
+		if (fs_children[slot].state == FS_EMPTY && fs_spawn(slot) < 0)
+		{
+			fs_log("cannot create a pooled child: %s", strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+/* Children report the slot whose connection they took (FsNotice). */
+static void
+fs_read_notifications(void)
+{
+	FsNotice	notices[32];
+	ssize_t		n;
+
+	while ((n = read(fs_notify[0], notices, sizeof(notices))) > 0)
+		for (ssize_t i = 0; i < n / (ssize_t) sizeof(FsNotice); i++)
+		{
+			int			s = notices[i].slot;
+
+			if (s >= 0 && s < FS_MAX_CHILDREN && fs_children[s].state == FS_IDLE)
+			{
+				fs_children[s].state = FS_BUSY;
+				fs_children[s].idle_cpu_usec = notices[i].cpu_usec;
+				fs_idle--;
+			}
+		}
+}
+
+/*
+ * Reap every exited child and hand its wait status and rusage to whoever
+ * holds its exit pipe.  Returns how many died while still idle (they never
+ * took a connection: a sign something is wrong when it keeps happening).
+ */
+static int
+fs_reap(void)
+{
+	int			idle_deaths = 0;
+	int			status;
+	struct rusage ru;
+	pid_t		pid;
+
+	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0)
+	{
+		for (int s = 0; s < FS_MAX_CHILDREN; s++)
+		{
+			ForkserverExit rec;
+
+			if (fs_children[s].state == FS_EMPTY || fs_children[s].pid != pid)
+				continue;
+			if (fs_children[s].state == FS_IDLE)
+			{
+				fs_idle--;
+				idle_deaths++;
+			}
+			rec.magic = FORKSERVER_EXIT_MAGIC;
+			rec.wait_status = status;
+			rec.cpu_usec = (int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
+				(int64_t) ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec -
+				fs_children[s].idle_cpu_usec;
+			if (rec.cpu_usec < 0)
+				rec.cpu_usec = 0;
+			rec.maxrss_kb = ru.ru_maxrss;
+			/* nobody may be reading any more (EPIPE is ignored) */
+			if (write(fs_children[s].exit_w, &rec, sizeof(rec)) < 0)
+				(void) 0;
+			close(fs_children[s].exit_w);
+			memset(&fs_children[s], 0, sizeof(fs_children[s]));
+			break;
+		}
+	}
+	return idle_deaths;
+}
+
+/* The worker is gone: take every child down and exit. */
+static void __attribute__((noreturn))
+fs_shutdown(void)
+{
+	for (int s = 0; s < FS_MAX_CHILDREN; s++)
+		if (fs_children[s].state != FS_EMPTY)
+			kill(fs_children[s].pid, SIGKILL);
+	_exit(0);
+}
+
+/* Process set-up that does not depend on CPython (see file header). */
+static void
+fs_process_setup(void)
+{
+	struct rlimit no_core = {0, 0};
+	struct pollfd pfd = {.fd = FORKSERVER_FD_LIFELINE, .events = POLLIN};
+	char		errbuf[512];
+
+	signal(SIGPIPE, SIG_IGN);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		fs_die("prctl failed");
+	/* the worker may have died before the death signal was armed */
+	if (poll(&pfd, 1, 0) != 0)
+		fs_die("the supervising worker is gone");
+	setrlimit(RLIMIT_CORE, &no_core);
+	if (fs_sandbox_server(errbuf, sizeof(errbuf)) != 0)
+	{
+		fs_log("isolation: %s", errbuf);
+		fs_config.ns_error = strdup(errbuf);
+	}
+}
+
+int
+forkserver_main(int argc, char **argv)
+{
+	sigset_t	chld;
+	int			sfd;
+	int			backoff_ms = -1;
+
+	fs_parse_args(argc, argv);
+	fs_process_setup();
+	fs_start_python();
+	fs_sandbox_precompile();
+
+	if (pipe2(fs_notify, O_CLOEXEC | O_NONBLOCK) < 0 ||
+		pipe2(fs_lifeline, O_CLOEXEC) < 0)
+		fs_die("cannot create pipes");
+	/* notifications are single int writes: never partial, never block */
+	fcntl(fs_notify[1], F_SETFL, 0);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		fs_die("signalfd failed");
+	fs_log("ready: pool of %d, allowlist of %zu bytes%s", fs_config.pool_size,
+		   fs_config.imports_len, fs_config.ns_error ? ", isolation incomplete" : "");
+
+	for (;;)
+	{
+		struct pollfd pfd[3] = {
+			{.fd = FORKSERVER_FD_LIFELINE, .events = POLLIN},
+			{.fd = fs_notify[0], .events = POLLIN},
+			{.fd = sfd, .events = POLLIN},
+		};
+
+		if (backoff_ms < 0 && fs_fill_pool() < 0)
+			backoff_ms = 100;
+		if (poll(pfd, 3, backoff_ms) < 0 && errno != EINTR)
+			fs_die("poll failed");
+		backoff_ms = -1;
+		if (pfd[0].revents)
+			fs_shutdown();
+		if (pfd[1].revents)
+			fs_read_notifications();
+		if (pfd[2].revents)
+		{
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) > 0)
+				;
+			/* children dying before they served anyone: do not spin */
+			if (fs_reap() > 0)
+				backoff_ms = 100;
+		}
+	}
+}

@@ -1,0 +1,71 @@
+/*-------------------------------------------------------------------------
+ *
+ * forkserver.h
+ *	  Server mode of codeexec-helper ("codeexec-helper --server ..."), the
+ *	  process the supervising background worker keeps running in spawn
+ *	  mode `forkserver`.  forkserver.c is the server (CPython initialised
+ *	  once, a pool of pre-forked children); forkserver_child.c is the life
+ *	  of one child (one execution, never reused); forkserver_sandbox.c the
+ *	  isolation steps particular to this mode.  The protocol with the
+ *	  backend is in src/common/forkserver_proto.h.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CODEEXEC_HELPER_FORKSERVER_H
+#define CODEEXEC_HELPER_FORKSERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a child inherits from the server (descriptor numbers in the child). */
+#define FS_CHILD_FD_NOTIFY	4		/* write: "slot N took a connection" */
+#define FS_CHILD_FD_EXIT	5		/* read end of this child's exit pipe */
+#define FS_CHILD_FD_LIFELINE 6		/* read: EOF once the server is gone */
+#define FS_CHILD_FD_FIRST_FREE 7
+
+/*
+ * What a child writes on the notify pipe when it takes a connection (one
+ * write, far below PIPE_BUF, so never interleaved): its slot, and the CPU
+ * it spent before any request existed (clone, warm-up), which the server
+ * subtracts from the figure it reports for the execution.
+ */
+typedef struct FsNotice
+{
+	int32_t		slot;
+	int64_t		cpu_usec;
+} FsNotice;
+
+/* Server configuration, from argv. */
+typedef struct FsConfig
+{
+	int			pool_size;		/* idle children kept ready */
+	int			require;		/* codeexec.require_isolation at start */
+	int			prewarm;		/* codeexec.forkserver_prewarm: idle children
+								 * run a warm-up snippet */
+	const char *imports;		/* allowlist superset, '\n'-separated */
+	size_t		imports_len;
+	const char *ns_error;		/* shared-namespace failure, or NULL */
+} FsConfig;
+
+/* Entry point of server mode; never returns. */
+extern int	forkserver_main(int argc, char **argv) __attribute__((noreturn));
+
+/*
+ * The life of one child, called right after the fork with its slot number;
+ * never returns.  `pid_ns`: the fork made a new PID namespace.
+ */
+extern void fs_child_main(const FsConfig *config, int slot, int pid_ns)
+			__attribute__((noreturn));
+
+/* Run our own snippets: first-use work in the server, pre-faulting in a child. */
+extern void fs_warm_up(int nsnippets);
+
+/* forkserver_sandbox.c */
+extern int	fs_sandbox_server(char *errbuf, size_t errlen);
+extern int	fs_sandbox_child(int pid_ns, char *errbuf, size_t errlen);
+extern void fs_sandbox_precompile(void);
+
+/* forkserver.c: one line on the server log. */
+extern void fs_log_line(const char *text);
+
+#endif

@@ -1,0 +1,257 @@
+/*-------------------------------------------------------------------------
+ *
+ * forkserver_child.c
+ *	  The life of one pooled child of the fork server: exactly one
+ *	  execution, then _exit.  Before any request exists it
+ *
+ *	  1. resets signals, dies with the server (PDEATHSIG, checked against
+ *	     the server's lifeline), points fds 1/2 away from the server log,
+ *	     drops its capabilities (it is pid 1 of its own PID namespace),
+ *	     sets no_new_privs;
+ *	  2. blocks in accept() on the listening socket it inherited.
+ *
+ *	  Then, for the connection it got:
+ *
+ *	  3. closes the listening socket, tells the server (notify pipe) so a
+ *	     replacement is cloned, and sends the backend a pidfd of itself and
+ *	     the read end of its exit pipe (forkserver_proto.h);
+ *	  4. reads the CXQ1 request until EOF, applies the call's rlimits
+ *	     (address space, CPU; lowering what the server had), narrows the
+ *	     import allowlist to the call's, locks the sandbox (Landlock, then
+ *	     seccomp) and validates/runs exactly as exec mode does (main.c),
+ *	     writing the CXR1 response on the connection.
+ *
+ *	  Failures before the code runs are reported as a response with the
+ *	  status exec mode would give (helper_error, sandbox_error).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "forkserver.h"
+#include "forkserver_proto.h"
+#include "helper_limits.h"
+#include "pyrun.h"
+#include "request.h"
+#include "response.h"
+#include "sandbox.h"
+#include "wire.h"
+
+#define FS_ERRLEN 512
+
+/*
+ * Run up to `nsnippets` executions of our own code.  In the server,
+ * before any child exists, all of them: the first-use work of the
+ * validator and the runner (compiling their regular expressions, filling
+ * caches: ~9 ms) is done once.  In an idle child (with prewarm) one, to
+ * pre-fault (see fs_child_main).  The outcome is dropped.
+ */
+void
+fs_warm_up(int nsnippets)
+{
+	static const char *const snippets[] = {
+		"xs = [1, 2, 3]\nprint(sum(xs), len(context))\nresult = {'n': xs}\n",
+		"def f(x):\n    return 1 / x\nf(0)\n",
+		"print(1\n",
+	};
+	char		errbuf[FS_ERRLEN];
+
+	for (size_t i = 0; i < sizeof(snippets) / sizeof(snippets[0]) && i < (size_t) nsnippets; i++)
+	{
+		HelperRequest req;
+		HelperResponse res;
+
+		memset(&req, 0, sizeof(req));
+		req.code = snippets[i];
+		req.code_len = strlen(snippets[i]);
+		req.context = "{\"a\": 1}";
+		req.context_len = strlen(req.context);
+		req.max_output = 4096;
+		req.flags = WIRE_FLAG_VALIDATE;
+		memset(&res, 0, sizeof(res));
+		if (pyrun_execute(&req, &res, errbuf, sizeof(errbuf)) != PYRUN_OK)
+		{
+			if (write(2, errbuf, strnlen(errbuf, sizeof(errbuf))) < 0)
+				return;
+		}
+	}
+}
+
+/*
+ * Fds 1 and 2 were the server's log.  A child must not be able to write
+ * there (user code could flood or forge log lines), so they become the
+ * write end of a private non-blocking pipe whose read end the child also
+ * holds: writes succeed until it is full, then fail with EAGAIN; nothing
+ * ever reads it.  Failures before the code runs reach the backend in the
+ * response instead (response_fail).
+ */
+static void
+fs_child_quiet_stdio(void)
+{
+	int			sink[2];
+
+	if (pipe2(sink, O_NONBLOCK | O_CLOEXEC) != 0 ||
+		dup2(sink[1], 1) < 0 || dup2(sink[1], 2) < 0)
+		_exit(1);
+	close(sink[1]);
+}
+
+/* Step 1 (see file header).  Returns a set-up failure message or NULL. */
+static const char *
+fs_child_setup(const FsConfig *config, int pid_ns)
+{
+	static char errbuf[FS_ERRLEN];
+	struct pollfd pfd = {.fd = FS_CHILD_FD_LIFELINE, .events = POLLIN};
+	sigset_t	none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		(void) signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+		_exit(1);
+	/* the server's end of the lifeline closes only when it is gone */
+	if (poll(&pfd, 1, 0) != 0)
+		_exit(1);
+	close(FS_CHILD_FD_LIFELINE);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		_exit(1);
+	fs_child_quiet_stdio();
+	if (fs_sandbox_child(pid_ns, errbuf, sizeof(errbuf)) != 0)
+		return config->ns_error ? config->ns_error : errbuf;
+	return config->ns_error;
+}
+
+/*
+ * Step 3: the handoff.  Sends FORKSERVER_HELLO with a pidfd of this
+ * process (pid 1 in its namespace names itself) and the exit pipe.
+ * Returns 0, or -1 if the backend cannot be told (it will see EOF).
+ */
+static int
+fs_child_handoff(int conn, int slot)
+{
+	int			fds[2];
+	char		cbuf[CMSG_SPACE(sizeof(int) * 2)];
+	struct iovec iov = {.iov_base = FORKSERVER_HELLO, .iov_len = FORKSERVER_HELLO_LEN};
+	struct msghdr msg;
+	struct cmsghdr *cmsg;
+	ssize_t		n;
+
+	FsNotice	notice;
+	struct rusage ru;
+
+	close(FORKSERVER_FD_LISTEN);
+	memset(&notice, 0, sizeof(notice));
+	notice.slot = slot;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		notice.cpu_usec = (int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
+			(int64_t) ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+	if (write(FS_CHILD_FD_NOTIFY, &notice, sizeof(notice)) != sizeof(notice))
+		return -1;
+	close(FS_CHILD_FD_NOTIFY);
+
+	fds[0] = (int) syscall(SYS_pidfd_open, getpid(), 0);
+	fds[1] = FS_CHILD_FD_EXIT;
+	if (fds[0] < 0)
+		return -1;
+	memset(&msg, 0, sizeof(msg));
+	memset(cbuf, 0, sizeof(cbuf));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
+	do
+		n = sendmsg(conn, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	close(FS_CHILD_FD_EXIT);
+	return n == FORKSERVER_HELLO_LEN ? 0 : -1;
+}
+
+/* Step 4 after the request is in: limits, allowlist, lock, run, respond. */
+static void __attribute__((noreturn))
+fs_child_run(int conn, HelperRequest *req, const char *setup_error)
+{
+	char		errbuf[FS_ERRLEN];
+	HelperResponse res;
+	int			require = (req->flags & WIRE_FLAG_REQUIRE_ISOLATION) != 0;
+	int			rc;
+
+	if (setup_error != NULL && require)
+		response_fail(conn, WIRE_STATUS_SANDBOX_ERROR, "sandbox_prepare", setup_error);
+	if (limits_apply(req->memory_mb, req->timeout_ms, errbuf, sizeof(errbuf)) < 0)
+		response_fail(conn, WIRE_STATUS_HELPER_ERROR, "rlimit", errbuf);
+	if (pyrun_narrow(req, errbuf, sizeof(errbuf)) != PYRUN_OK)
+		response_fail(conn, WIRE_STATUS_HELPER_ERROR, "python_prepare", errbuf);
+	sandbox_set_response_fd(conn);
+	if (sandbox_lock(require, errbuf, sizeof(errbuf)) < 0 && require)
+		response_fail(conn, WIRE_STATUS_SANDBOX_ERROR, "sandbox_lock", errbuf);
+
+	memset(&res, 0, sizeof(res));
+	if (req->flags & WIRE_FLAG_REPORT_ISOLATION)
+	{
+		res.status = WIRE_STATUS_OK;
+		res.isolation_json = response_cstr(sandbox_report_json());
+	}
+	else
+	{
+		rc = pyrun_execute(req, &res, errbuf, sizeof(errbuf));
+		if (rc == PYRUN_NO_MEMORY)
+			response_fail(conn, WIRE_STATUS_MEMORY_LIMIT, "run", errbuf);
+		if (rc != PYRUN_OK)
+			response_fail(conn, WIRE_STATUS_HELPER_ERROR, "run", errbuf);
+	}
+	if (response_send(conn, &res) < 0)
+		response_fail(conn, WIRE_STATUS_MEMORY_LIMIT, "response",
+					  "the response could not be built (out of memory)");
+	_exit(0);
+}
+
+void
+fs_child_main(const FsConfig *config, int slot, int pid_ns)
+{
+	char		errbuf[FS_ERRLEN];
+	HelperRequest req;
+	const char *setup_error = fs_child_setup(config, pid_ns);
+	int			conn;
+
+	/*
+	 * Pre-fault while idle: the first request-sized malloc consolidates the
+	 * heap inherited from the server (~60 copy-on-write faults), and with
+	 * prewarm one snippet of our own takes most of the faults a real
+	 * execution would (hundreds; expensive under virtualisation).  That
+	 * moves them off the request path, at the price of more CPU per child
+	 * (it touches pages a given call might not): a latency/throughput
+	 * trade-off measured in docs/forkserver.md.
+	 */
+	free(malloc(64 * 1024));
+	if (config->prewarm)
+		fs_warm_up(1);
+
+	do
+		conn = accept4(FORKSERVER_FD_LISTEN, NULL, NULL, SOCK_CLOEXEC);
+	while (conn < 0 && (errno == EINTR || errno == ECONNABORTED));
+	if (conn < 0)
+		_exit(1);
+	if (fs_child_handoff(conn, slot) < 0)
+		_exit(1);
+	if (request_read(conn, &req, errbuf, sizeof(errbuf)) < 0)
+		response_fail(conn, WIRE_STATUS_HELPER_ERROR, "request", errbuf);
+	fs_child_run(conn, &req, setup_error);
+}

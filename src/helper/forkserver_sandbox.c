@@ -1,0 +1,70 @@
+/*-------------------------------------------------------------------------
+ *
+ * forkserver_sandbox.c
+ *	  The isolation steps particular to the fork server (server mode of the
+ *	  helper), on top of the layers of sandbox*.c / namespaces*.c:
+ *
+ *	  fs_sandbox_server()  in the server, before CPython starts: the
+ *	                       namespaces every child can share (user, IPC,
+ *	                       UTS, network, mount with the minimal root).
+ *	  fs_sandbox_child()   in each child right after the fork into its own
+ *	                       PID namespace: record that layer, drop every
+ *	                       capability (the server keeps its own, inside its
+ *	                       user namespace, to create PID namespaces).
+ *
+ *	  fs_sandbox_precompile() in the server: the seccomp filter, compiled
+ *	                       once for every child.
+ *
+ *	  The per-call steps (Landlock, seccomp) are sandbox_lock(), exactly as
+ *	  in exec mode, except that seccomp loads the precompiled filter.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "forkserver.h"
+#include "sandbox_int.h"
+
+/*
+ * fs_sandbox_server: enter the shared namespaces.  Returns 0, or -1 with
+ * errbuf naming the layer that failed (entering stops there).
+ */
+int
+fs_sandbox_server(char *errbuf, size_t errlen)
+{
+	return sbx_namespaces_enter_shared(1, errbuf, errlen);
+}
+
+/*
+ * fs_sandbox_precompile: compile the seccomp filter once in the server, for
+ * children that are pid 1 of their own PID namespace, so that a child only
+ * loads it (compiling costs milliseconds per process).  On failure each
+ * child compiles its own, as exec mode does.
+ */
+void
+fs_sandbox_precompile(void)
+{
+	char		errbuf[256];
+
+	if (sbx_seccomp_precompile(1, errbuf, sizeof(errbuf)) != 0)
+		fs_log_line(errbuf);
+}
+
+/*
+ * fs_sandbox_child: a freshly forked child's first isolation step (see file
+ * header).  `pid_ns` says whether the fork really made a new PID
+ * namespace.  Returns 0, or -1 with errbuf set.
+ */
+int
+fs_sandbox_child(int pid_ns, char *errbuf, size_t errlen)
+{
+	if (pid_ns)
+		sandbox_layer_set(SBX_PID_NS, 1,
+						  "pooled child is pid %d of its own namespace (one per execution)",
+						  (int) getpid());
+	else if (sandbox_layer_fail(SBX_PID_NS, 1, errbuf, errlen, 0,
+								"the fork server could not create a PID namespace") != 0)
+		return -1;
+	return sbx_drop_capabilities(1, errbuf, errlen);
+}

@@ -1,0 +1,309 @@
+#!/usr/bin/python3
+"""Fork-server tests against a running cluster with codeexec preloaded
+(driven by test/forkserver/run.sh, which sets PGHOST/PGPORT/PGUSER and
+HELPER, the installed helper path).  Run as root: it inspects /proc of the
+cluster's processes.  Prints "N passed, N failed"; exits nonzero on failure.
+"""
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+import psycopg2
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "helper"))
+import run as helper_tests  # noqa: E402  (check() and its counters)
+
+HELPER = os.environ["HELPER"]
+check = helper_tests.check
+
+
+def connect():
+    conn = psycopg2.connect("")
+    conn.autocommit = True
+    return conn
+
+
+def run(cur, code, **kw):
+    args = ", ".join("%s => %%(%s)s" % (k, k) for k in kw)
+    cur.execute("SELECT status, stdout, result, error_message FROM codeexec_run(%%(code)s%s)"
+                % ((", " + args) if args else ""), dict(code=code, **kw))
+    return cur.fetchone()
+
+
+POSTMASTER = None   # set in main(): helpers of other clusters do not count
+
+
+def descends_from(pid, ancestor, procs_ppid):
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        pid = procs_ppid.get(pid) or ppid_of(pid)
+        if pid is None:
+            return False
+    return False
+
+
+def ppid_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+        return int(st[st.rindex(")") + 2:].split()[1])
+    except (OSError, ValueError):
+        return None
+
+
+def helper_procs():
+    """{pid: (ppid, state)} of this cluster's codeexec-helper processes
+    (those descending from the cluster's postmaster)."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            exe = os.readlink("/proc/%s/exe" % d)
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        if exe != HELPER:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        out[int(d)] = (int(fields[1]), fields[0])
+    ppids = {p: v[0] for p, v in out.items()}
+    return {p: v for p, v in out.items() if descends_from(p, POSTMASTER, ppids)}
+
+
+def server_pid(cur):
+    """The fork server: the helper whose parent is not a helper."""
+    procs = helper_procs()
+    servers = [p for p, (pp, _) in procs.items() if pp not in procs]
+    return servers[0] if len(servers) == 1 else None
+
+
+def wait_for(pred, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.01)
+    return pred()
+
+
+def test_basics(cur):
+    cur.execute("SHOW codeexec.spawn_mode")
+    check("default spawn mode is forkserver when preloaded", cur.fetchone()[0] == "forkserver")
+    r = run(cur, 'result = sum(context["xs"]); print("hi")', context='{"xs": [1, 2, 3]}')
+    check("ok with context and result", r[:3] == ("ok", "hi\n", 6), r)
+    cur.execute("SELECT sandbox_mode FROM codeexec_execution ORDER BY id DESC LIMIT 1")
+    check("history records the spawn mode", cur.fetchone()[0] == "forkserver")
+
+
+def test_never_reused(cur):
+    r1 = run(cur, "import json, math, random\njson.dumps = None\nmath.tau = 1\n"
+                  "random.seed(7)\nresult = random.random()")
+    # fds 1/2 of a child are a private pipe, not the server log (with a log
+    # file RLIMIT_FSIZE would refuse the write; with the log collector's
+    # pipe it would land in the log)
+    r2 = run(cur, "import json, math, random\n"
+                  "result = [json.dumps is None, math.tau == 1, random.random()]")
+    check("a call's changes to modules are invisible to the next",
+          r1[0] == "ok" and r2[0] == "ok" and r2[2][:2] == [False, False], (r1, r2))
+    check("a seed set by one call does not carry over", r2[2][2] != r1[2], (r1, r2))
+
+
+def test_random_state(cur):
+    vals = [run(cur, "import random\nresult = random.getrandbits(64)")[2] for _ in range(6)]
+    check("every call has its own random state", len(set(vals)) == len(vals), vals)
+
+
+def test_allowlist_narrowed(cur):
+    r = run(cur, "import math\nresult = math.pi", allowed_imports=["json"])
+    check("per-call allowlist narrows the server's", r[0] == "violation", r)
+    r = run(cur, "import json\nresult = json.dumps([1])", allowed_imports=["json"])
+    check("per-call allowlist still allows its modules", r[0] == "ok" and r[2] == "[1]", r)
+
+
+def test_timeout(cur):
+    t = time.time()
+    r = run(cur, "while True: pass", timeout_ms=500)
+    dt = time.time() - t
+    check("timeout", r[0] == "timeout" and dt < 1.5, (r, dt))
+
+
+def test_crash(cur):
+    cur.execute("SET codeexec.unsafe_no_py_guards = on")
+    r = run(cur, "import os\nos.abort()")
+    cur.execute("RESET codeexec.unsafe_no_py_guards")
+    check("a crashed child is killed, the signal named",
+          r[0] == "killed" and ("SIGSEGV" in (r[3] or "") or "SIGABRT" in (r[3] or "")), r)
+    r = run(cur, "print(2)")
+    check("next call after a crash is ok", r[0] == "ok", r)
+
+
+def test_sandbox_locked(cur):
+    """The precompiled seccomp filter and the mount namespace really apply
+    in a pooled child (Python guards off, so only the OS layers stand)."""
+    cur.execute("SET codeexec.unsafe_no_py_guards = on")
+    r = run(cur, "import os\nos.fork()")
+    check("seccomp kills a forbidden call in a pooled child", r[0] == "killed", r)
+    r = run(cur, "import os\nprint(os.getpid())")
+    check("a pooled child is pid 1 of its own PID namespace", r[:2] == ("ok", "1\n"), r)
+    r2 = run(cur, "import os\nos.write(2, b'FS-LOG-FORGERY\\n')\nos.write(1, b'FS-LOG-FORGERY\\n')")
+    time.sleep(0.2)
+    with open(os.environ["SERVER_LOG"], errors="replace") as f:
+        log = f.read()
+    check("a child cannot write into the server log", r2[0] == "ok" and "FS-LOG-FORGERY" not in log, r2)
+    r = run(cur, "import os\nos.listdir('/')")
+    cur.execute("RESET codeexec.unsafe_no_py_guards")
+    check("Landlock denies the filesystem in a pooled child",
+          r[0] == "error" and "Permission denied" in (r[3] or ""), r)
+
+
+def busy_child(srv):
+    """The server's child that is running (state R)."""
+    for p, (pp, st) in helper_procs().items():
+        if pp == srv and st == "R":
+            return p
+    return None
+
+
+def test_cancel(cur):
+    victim = connect()
+    vcur = victim.cursor()
+    vcur.execute("SELECT pg_backend_pid()")
+    vpid = vcur.fetchone()[0]
+    srv = server_pid(cur)
+    result = {}
+
+    def go():
+        t = time.time()
+        try:
+            vcur.execute("SELECT status FROM codeexec_run('while True: pass', timeout_ms => 60000)")
+            result["r"] = vcur.fetchone()
+        except psycopg2.Error as exc:
+            result["err"] = exc.pgcode
+        result["t"] = time.time() - t
+    th = threading.Thread(target=go)
+    th.start()
+    child = wait_for(lambda: busy_child(srv), 5)
+    check("the busy child runs under the fork server", child is not None)
+    t0 = time.time()
+    cur.execute("SELECT pg_cancel_backend(%s)", (vpid,))
+    th.join(10)
+    dt = time.time() - t0
+    check("cancel returns within 200 ms", dt < 0.2 and result.get("err") == "57014",
+          (dt, result))
+    gone = wait_for(lambda: child is not None and not os.path.exists("/proc/%d" % child), 1)
+    check("cancel leaves no child process", gone, child)
+    victim.close()
+
+
+def fd_count(pid):
+    """Pipes, sockets and anonymous inodes (pidfds) the backend holds;
+    relation files come and go with PostgreSQL's file cache."""
+    n = 0
+    for f in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, f))
+        except OSError:
+            continue
+        if target.startswith(("pipe:", "socket:", "anon_inode:")):
+            n += 1
+    return n
+
+
+def test_no_leaks(cur):
+    cur.execute("SELECT pg_backend_pid()")
+    bpid = cur.fetchone()[0]
+    run(cur, "print(0)")
+    before = fd_count(bpid)
+    for _ in range(10):
+        run(cur, "print(1)")
+    run(cur, "while True: pass", timeout_ms=200)
+    cur.execute("SET codeexec.unsafe_no_py_guards = on")
+    run(cur, "import os\nos.abort()")
+    cur.execute("RESET codeexec.unsafe_no_py_guards")
+    after = fd_count(bpid)
+    check("no descriptor leaks in the backend", before == after, (before, after))
+    kids = [p for p, (pp, _) in helper_procs().items() if pp == bpid]
+    check("the backend never has a child", kids == [], kids)
+    cur.execute("SHOW codeexec.forkserver_pool_size")
+    pool = int(cur.fetchone()[0])
+    srv = server_pid(cur)
+
+    def settled():
+        procs = helper_procs()
+        idle = [p for p, (pp, st) in procs.items() if pp == srv]
+        zombies = [p for p, (pp, st) in procs.items() if st == "Z"]
+        return len(idle) == pool and not zombies
+    check("the pool holds exactly pool_size children, no zombies", wait_for(settled, 2),
+          helper_procs())
+
+
+def test_server_killed(cur):
+    victim = connect()
+    vcur = victim.cursor()
+    srv = server_pid(cur)
+    result = {}
+
+    def go():
+        vcur.execute("SELECT status, error_message FROM codeexec_run('while True: pass', timeout_ms => 20000)")
+        result["r"] = vcur.fetchone()
+    th = threading.Thread(target=go)
+    th.start()
+    wait_for(lambda: busy_child(srv), 5)
+    t0 = time.time()
+    os.kill(srv, signal.SIGKILL)
+    th.join(10)
+    check("SIGKILL of the server: the in-flight call is killed",
+          result.get("r", ("",))[0] == "killed" and time.time() - t0 < 2, result)
+    new = wait_for(lambda: (lambda s: s if s not in (None, srv) else None)(server_pid(cur)), 1.2)
+    check("the worker restarts the server within a second", new is not None,
+          "%.2fs" % (time.time() - t0))
+    r = run(cur, "print(3)")
+    check("the next call succeeds", r[0] == "ok" and time.time() - t0 < 3, (r, time.time() - t0))
+    victim.close()
+
+
+def test_socket_dir(cur):
+    cur.execute("SHOW data_directory")
+    d = os.path.join(cur.fetchone()[0], "codeexec_forkserver")
+    st = os.stat(d)
+    check("socket directory is 0700", stat.S_IMODE(st.st_mode) == 0o700, oct(st.st_mode))
+    pw = subprocess.run(["id", "-u", "postgres"], capture_output=True, text=True)
+    check("socket directory belongs to the server's user", str(st.st_uid) == pw.stdout.strip())
+    probe = subprocess.run(
+        ["runuser", "-u", "nobody", "--", "/usr/bin/python3", "-c",
+         "import socket,sys; s=socket.socket(socket.AF_UNIX); "
+         "s.connect(sys.argv[1])", os.path.join(d, "fs.sock")],
+        capture_output=True, text=True)
+    check("another OS user cannot connect", probe.returncode != 0 and
+          "PermissionError" in probe.stderr, probe.stderr[-200:])
+
+
+def main():
+    global POSTMASTER
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("SELECT pg_backend_pid()")
+    POSTMASTER = ppid_of(cur.fetchone()[0])
+    for t in (test_basics, test_never_reused, test_random_state, test_allowlist_narrowed,
+              test_timeout, test_crash, test_sandbox_locked, test_cancel, test_no_leaks, test_server_killed,
+              test_socket_dir):
+        try:
+            t(cur)
+        except Exception as exc:  # a broken test is a failure, not a crash
+            check(t.__name__, False, repr(exc))
+            conn = connect()
+            cur = conn.cursor()
+    print("%d passed, %d failed" % (helper_tests.passed, helper_tests.failed))
+    sys.exit(1 if helper_tests.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
