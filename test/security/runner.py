@@ -432,10 +432,13 @@ def bypass_is_superuser_only(sess):
 		cur.execute('drop role ' + role)
 
 
-def helpers_left(postmaster_pid):
+def helpers_left(postmaster_pid, pool_size):
 	"""
 	codeexec-helper processes that descend from this server's postmaster
-	(other servers on the machine may be running helpers of their own).
+	(other servers on the machine may be running helpers of their own) and
+	outlived their call: every exec-mode helper, and fork-server processes
+	beyond the server itself and its pool of idle children (those live as
+	long as the cluster; their command line is the server's, "--server").
 	"""
 	parent = {}
 	helpers = []
@@ -459,6 +462,9 @@ def helpers_left(postmaster_pid):
 			p = parent.get(p, 0)
 		if p == postmaster_pid:
 			left.append('%d %s' % (pid, cmd))
+	forkserver = [x for x in left if ' --server ' in x]
+	if len(forkserver) <= 1 + pool_size:
+		left = [x for x in left if x not in forkserver]
 	return '; '.join(left)
 
 
@@ -510,8 +516,15 @@ def main():
 	finally:
 		fx.cleanup()
 
-	time.sleep(0.5)
-	left = helpers_left(fx.postmaster_pid)
+	cur = sess.conn.cursor()
+	cur.execute('show codeexec.forkserver_pool_size')
+	pool_size = int(cur.fetchone()[0])
+	deadline = time.monotonic() + 5	# a killed process takes a moment to go
+	while True:
+		left = helpers_left(fx.postmaster_pid, pool_size)
+		if not left or time.monotonic() > deadline:
+			break
+		time.sleep(0.2)
 	tally.add('suite', 'after', not left, 'no codeexec-helper process left', [left])
 	cur = sess.conn.cursor()
 	cur.execute('select pg_postmaster_start_time()::text')

@@ -100,10 +100,18 @@ class ImportGuard:
     def install(self):
         """Route every import in the interpreter through the guard and stop
         all loading of new modules."""
+        self.saved_finders = (list(sys.meta_path), list(sys.path_hooks))
         builtins.__import__ = self.guarded_import
         sys.meta_path[:] = []
         sys.path_hooks[:] = []
         sys.path_importer_cache.clear()
+
+    def uninstall(self):
+        """Undo install(): only for the test switch that turns the Python
+        guards off, so a fork-server child is left exactly as an exec-mode
+        helper that never installed the guard (the OS layers alone hold)."""
+        builtins.__import__ = self.real_import
+        sys.meta_path[:], sys.path_hooks[:] = self.saved_finders
 
     def guarded_import(self, name, globals=None, locals=None, fromlist=(),
                        level=0):

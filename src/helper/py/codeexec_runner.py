@@ -48,7 +48,7 @@ def narrow(allowed, guards):
     _state["allowed"] = allowed
     g = _state["guard"]
     if g is not None and not guards:
-        builtins.__import__ = g.real_import
+        g.uninstall()
         _state["guard"] = None
     elif g is not None:
         g.allowed = allowed
