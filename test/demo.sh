@@ -23,7 +23,7 @@ show "SELECT status, error_type, error_message FROM codeexec_run('1/0')"
 show "SELECT status, violations FROM codeexec_run('import os; os.system(\"id\")')"
 show "SELECT status, execution_time_seconds < 1 AS under_a_second FROM codeexec_run('while True: pass', timeout_ms => 500)"
 show "SELECT codeexec_validate('open(\"/etc/passwd\").read()')"
-# codeexec_isolation() is shown once the isolation report lands
+show "SELECT layer, active, detail FROM codeexec_isolation()"
 show "SELECT id, status, left(code, 40) AS code FROM codeexec_execution ORDER BY id"
 echo
 echo "The cluster is still running: psql -h $PGHOST -p $PGPORT -U postgres"

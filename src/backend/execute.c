@@ -15,6 +15,7 @@
 #include "execute.h"
 #include "forkserver.h"
 #include "outcome.h"
+#include "slots.h"
 #include "spawn.h"
 #include "wire.h"
 
@@ -93,4 +94,20 @@ execute_helper(const ExecParams *params, CallOutcome *out)
 	/* The outcome holds copies; the raw response can go now. */
 	pfree(sr.response);
 	pfree(sr.diagnostics);
+}
+
+void
+execute_helper_in_slot(const ExecParams *params, CallOutcome *out)
+{
+	int			slot = slots_acquire();
+
+	PG_TRY();
+	{
+		execute_helper(params, out);
+	}
+	PG_FINALLY();
+	{
+		slots_release(slot);
+	}
+	PG_END_TRY();
 }

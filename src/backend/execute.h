@@ -40,6 +40,7 @@ typedef struct CallOutcome
 	char	   *error_type;
 	char	   *error_message;
 	Jsonb	   *violations;
+	Jsonb	   *isolation;		/* the layer report (WIRE_FLAG_REPORT_ISOLATION) */
 	bool		output_truncated;
 	double		execution_time_seconds;
 	double		cpu_time_seconds;	/* < 0: unknown */
@@ -52,5 +53,8 @@ typedef struct CallOutcome
  * helper_error) and interrupts are ERRORs.
  */
 extern void execute_helper(const ExecParams *params, CallOutcome *out);
+
+/* execute_helper inside a codeexec.max_concurrent slot (slots.h). */
+extern void execute_helper_in_slot(const ExecParams *params, CallOutcome *out);
 
 #endif

@@ -245,6 +245,9 @@ outcome_from_response(const HelperResponse *r, const SpawnResult *sr, CallOutcom
 	if (too_deep)
 		st.reject = "violations nest too deeply";
 	out->result = outcome_json(&st, &r->result_json, "result", &too_deep);
+	out->isolation = outcome_json(&st, &r->isolation_json, "isolation report", &too_deep);
+	if (!st.reject && out->isolation && !JB_ROOT_IS_ARRAY(out->isolation))
+		st.reject = "the isolation report is not a JSON array";
 	out->output_truncated = r->has_truncated &&
 		(r->truncated & (WIRE_TRUNC_STDOUT | WIRE_TRUNC_STDERR)) != 0;
 

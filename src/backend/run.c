@@ -32,7 +32,6 @@
 #include "output.h"
 #include "quota.h"
 #include "redact.h"
-#include "slots.h"
 #include "wire.h"
 
 PG_FUNCTION_INFO_V1(codeexec_run);
@@ -180,23 +179,6 @@ run_history_begin(FunctionCallInfo fcinfo, const char *code, Jsonb *context,
 	history_begin(&rec);
 }
 
-/* Run the helper inside a concurrency slot, released whatever happens. */
-static void
-run_in_slot(const ExecParams *params, CallOutcome *out)
-{
-	int			slot = slots_acquire();
-
-	PG_TRY();
-	{
-		execute_helper(params, out);
-	}
-	PG_FINALLY();
-	{
-		slots_release(slot);
-	}
-	PG_END_TRY();
-}
-
 /*
  * Record the call in codeexec_execution (history.h); returns the row id.
  * context must already be redacted.
@@ -299,7 +281,7 @@ codeexec_run(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		run_in_slot(&params, &out);
+		execute_helper_in_slot(&params, &out);
 		output_apply(&out, session, limits.max_output_bytes);
 		quota_charge(has_user_id, user_id, Max(out.cpu_time_seconds, 0));
 	}
@@ -378,7 +360,7 @@ codeexec_validate(PG_FUNCTION_ARGS)
 	run_params(&params, code, "{}", &limits, run_imports_arg(fcinfo, 1),
 			   WIRE_FLAG_VALIDATE | WIRE_FLAG_VALIDATE_ONLY);
 
-	run_in_slot(&params, &out);
+	execute_helper_in_slot(&params, &out);
 
 	if (strcmp(out.status, WIRE_STATUS_OK) == 0 ||
 		strcmp(out.status, WIRE_STATUS_VIOLATION) == 0)

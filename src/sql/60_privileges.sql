@@ -60,6 +60,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON codeexec_quota TO codeexec_admin;
 GRANT EXECUTE ON FUNCTION codeexec_set_quota(bigint, integer, interval, double precision)
 	TO codeexec_admin;
 GRANT EXECUTE ON FUNCTION codeexec_quota_status(bigint) TO codeexec_admin;
+-- An operator verifies the sandbox on their server (docs/security.md).
+GRANT EXECUTE ON FUNCTION codeexec_isolation() TO codeexec_admin;
 
 -- Redaction patterns are configuration the admin role manages (an admin
 -- site's RedactionPattern model); the BEFORE trigger still rejects a
