@@ -242,7 +242,20 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	 */
 	free(malloc(64 * 1024));
 	if (config->prewarm)
+	{
+		HelperRequest all;
+
+		/*
+		 * Narrowing to the server's own allowlist changes nothing, but
+		 * writes the pages a call's narrowing writes (~15 faults, ~0.1 ms
+		 * on the request path otherwise).
+		 */
+		memset(&all, 0, sizeof(all));
+		all.imports = config->imports;
+		all.imports_len = config->imports_len;
+		(void) pyrun_narrow(&all, errbuf, sizeof(errbuf));
 		fs_warm_up(1);
+	}
 
 	do
 		conn = accept4(FORKSERVER_FD_LISTEN, NULL, NULL, SOCK_CLOEXEC);
