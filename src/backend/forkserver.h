@@ -38,8 +38,19 @@ typedef struct ForkserverShared
 /* Pool size of the fork server (codeexec.forkserver_pool_size). */
 extern int	codeexec_forkserver_pool_size;
 
-/* Idle children run a warm-up snippet (codeexec.forkserver_prewarm). */
-extern bool codeexec_forkserver_prewarm;
+/*
+ * What idle children do before they take a call (codeexec.forkserver_prewarm):
+ * nothing, run a warm-up snippet, or also copy every resident page of the
+ * server's heap they share copy-on-write.  The value is the server's argv.
+ */
+typedef enum ForkserverPrewarm
+{
+	FORKSERVER_PREWARM_OFF = 0,
+	FORKSERVER_PREWARM_ON = 1,
+	FORKSERVER_PREWARM_FULL = 2
+} ForkserverPrewarm;
+
+extern int	codeexec_forkserver_prewarm;
 
 /*
  * From _PG_init: define the fork-server GUCs and, when the library is

@@ -55,7 +55,7 @@
 #define FS_LISTEN_BACKLOG 256
 
 int			codeexec_forkserver_pool_size = 2;
-bool		codeexec_forkserver_prewarm = true;
+int			codeexec_forkserver_prewarm = FORKSERVER_PREWARM_ON;
 
 /* The worker's own state (process-local). */
 static pid_t fs_server_pid = 0;
@@ -66,7 +66,21 @@ static char fs_dir[MAXPGPATH];
 static char *fs_started_imports = NULL;
 static int	fs_started_pool = 0;
 static bool fs_started_require = false;
-static bool fs_started_prewarm = false;
+static int	fs_started_prewarm = FORKSERVER_PREWARM_OFF;
+
+/* on/off and their boolean spellings, as when the setting was a boolean */
+static const struct config_enum_entry fs_prewarm_options[] = {
+	{"off", FORKSERVER_PREWARM_OFF, false},
+	{"on", FORKSERVER_PREWARM_ON, false},
+	{"full", FORKSERVER_PREWARM_FULL, false},
+	{"false", FORKSERVER_PREWARM_OFF, true},
+	{"true", FORKSERVER_PREWARM_ON, true},
+	{"no", FORKSERVER_PREWARM_OFF, true},
+	{"yes", FORKSERVER_PREWARM_ON, true},
+	{"0", FORKSERVER_PREWARM_OFF, true},
+	{"1", FORKSERVER_PREWARM_ON, true},
+	{NULL, 0, false}
+};
 
 static void
 fs_worker_sigchld(SIGNAL_ARGS)
@@ -194,7 +208,8 @@ fs_worker_start_server(void)
 	argv[1] = FORKSERVER_ARG;
 	argv[2] = pool;
 	argv[3] = codeexec_require_isolation ? "1" : "0";
-	argv[4] = codeexec_forkserver_prewarm ? "1" : "0";
+	argv[4] = codeexec_forkserver_prewarm == FORKSERVER_PREWARM_FULL ? "2" :
+		codeexec_forkserver_prewarm == FORKSERVER_PREWARM_ON ? "1" : "0";
 	argv[5] = imports;
 	argv[6] = NULL;
 	fs_last_start = spawn_now();
@@ -378,10 +393,14 @@ forkserver_register(void)
 							"Defaults to the number of CPU cores.  Changing it restarts the fork server.",
 							&codeexec_forkserver_pool_size, pool_default, 1, 64,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomBoolVariable("codeexec.forkserver_prewarm",
-							 "Idle fork-server children run a warm-up snippet before they take a call.",
-							 "Lower latency when calls are spaced out; more CPU per execution.  Changing it restarts the fork server.",
-							 &codeexec_forkserver_prewarm, true,
+	DefineCustomEnumVariable("codeexec.forkserver_prewarm",
+							 "What idle fork-server children do before they take a call.",
+							 "off: nothing; on: run a warm-up snippet; full: also copy every "
+							 "resident page of the server's heap (for large allowlists such as "
+							 "numpy/pandas: fewer page faults per call, more memory per child).  "
+							 "Changing it restarts the fork server.",
+							 &codeexec_forkserver_prewarm, FORKSERVER_PREWARM_ON,
+							 fs_prewarm_options,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;

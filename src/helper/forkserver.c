@@ -5,7 +5,7 @@
  *	  environment) and supervised by the codeexec fork-server background
  *	  worker as
  *
- *	    codeexec-helper --server <pool size> <require 0|1> <prewarm 0|1> <allowlist>
+ *	    codeexec-helper --server <pool size> <require 0|1> <prewarm 0|1|2> <allowlist>
  *
  *	  with fd 0 a lifeline pipe from the worker, fd 3 the listening Unix
  *	  socket backends connect to, fds 1 and 2 the server log.  It
@@ -121,12 +121,14 @@ static void
 fs_parse_args(int argc, char **argv)
 {
 	if (argc != 6)
-		fs_die("usage: codeexec-helper --server <pool size> <require 0|1> <prewarm 0|1> <allowlist>");
+		fs_die("usage: codeexec-helper --server <pool size> <require 0|1> <prewarm 0|1|2> <allowlist>");
 	fs_config.pool_size = atoi(argv[2]);
 	if (fs_config.pool_size < 1 || fs_config.pool_size > FS_MAX_POOL)
 		fs_die("pool size out of range");
 	fs_config.require = atoi(argv[3]) != 0;
-	fs_config.prewarm = atoi(argv[4]) != 0;
+	fs_config.prewarm = atoi(argv[4]);
+	if (fs_config.prewarm < FS_PREWARM_OFF || fs_config.prewarm > FS_PREWARM_FULL)
+		fs_die("prewarm out of range");
 	fs_config.imports = argv[5];
 	fs_config.imports_len = strlen(argv[5]);
 }
@@ -179,6 +181,7 @@ fs_start_python(void)
 		fs_die("gc.freeze() failed");
 	Py_DECREF(r);
 	Py_DECREF(gc);
+	fs_prefault_record();
 }
 
 /*
@@ -393,6 +396,8 @@ fs_process_setup(void)
 	if (poll(&pfd, 1, 0) != 0)
 		fs_die("the supervising worker is gone");
 	setrlimit(RLIMIT_CORE, &no_core);
+	if (fs_config.prewarm == FS_PREWARM_FULL)
+		fs_prefault_open();
 	if (fs_sandbox_server(errbuf, sizeof(errbuf)) != 0)
 	{
 		fs_log("isolation: %s", errbuf);

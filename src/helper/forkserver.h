@@ -35,13 +35,17 @@ typedef struct FsNotice
 	int64_t		cpu_usec;
 } FsNotice;
 
+/* What an idle child does before its call (codeexec.forkserver_prewarm). */
+#define FS_PREWARM_OFF	0		/* nothing */
+#define FS_PREWARM_ON	1		/* narrow + one warm-up snippet */
+#define FS_PREWARM_FULL	2		/* and copy the server's resident heap first */
+
 /* Server configuration, from argv. */
 typedef struct FsConfig
 {
 	int			pool_size;		/* idle children kept ready */
 	int			require;		/* codeexec.require_isolation at start */
-	int			prewarm;		/* codeexec.forkserver_prewarm: idle children
-								 * run a warm-up snippet */
+	int			prewarm;		/* codeexec.forkserver_prewarm, FS_PREWARM_* */
 	const char *imports;		/* allowlist superset, '\n'-separated */
 	size_t		imports_len;
 	const char *ns_error;		/* shared-namespace failure, or NULL */
@@ -64,6 +68,17 @@ extern void fs_warm_up(int nsnippets);
 extern int	fs_sandbox_server(char *errbuf, size_t errlen);
 extern int	fs_sandbox_child(int pid_ns, char *errbuf, size_t errlen);
 extern void fs_sandbox_precompile(void);
+
+/*
+ * forkserver_prefault.c: the server opens /proc/self/maps before its
+ * minimal root hides /proc and records its private writable mappings once
+ * its heap is settled; an idle child copies their resident pages (breaking
+ * copy-on-write) before its request arrives.  The descriptor is
+ * close-on-exec and never survives into a child (fs_child_descriptors).
+ */
+extern void fs_prefault_open(void);
+extern void fs_prefault_record(void);
+extern void fs_prefault_child(void);
 
 /* forkserver.c: one line on the server log. */
 extern void fs_log_line(const char *text);

@@ -238,12 +238,18 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	 * execution would (hundreds; expensive under virtualisation).  That
 	 * moves them off the request path, at the price of more CPU per child
 	 * (it touches pages a given call might not): a latency/throughput
-	 * trade-off measured in docs/forkserver.md.
+	 * trade-off measured in docs/forkserver.md.  prewarm "full" first
+	 * copies every resident page of the server's heap
+	 * (forkserver_prefault.c): for allowlists like numpy/pandas, whose
+	 * calls touch thousands of inherited pages.
 	 */
 	free(malloc(64 * 1024));
-	if (config->prewarm)
+	if (config->prewarm >= FS_PREWARM_ON)
 	{
 		HelperRequest all;
+
+		if (config->prewarm == FS_PREWARM_FULL)
+			fs_prefault_child();
 
 		/*
 		 * Narrowing to the server's own allowlist changes nothing, but

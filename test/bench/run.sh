@@ -63,8 +63,10 @@ default_imports=$(cluster_psql -Atc 'SHOW codeexec.allowed_imports' 2>/dev/null)
 "$py" "$here/bench.py" phase default --snippets print1,data "${quick[@]}" --json "$work/default.json"
 cluster_stop
 
-# Phase "numpy+pandas": the allowlist extended, for the import-heavy snippet.
-cluster_start "codeexec.allowed_imports = '$default_imports,numpy,pandas'"
+# Phase "numpy+pandas": the allowlist extended, for the import-heavy snippet,
+# with the prewarm level documented for such allowlists (docs/forkserver.md).
+cluster_start "codeexec.allowed_imports = '$default_imports,numpy,pandas'" \
+	"codeexec.forkserver_prewarm = full"
 "$py" "$here/bench.py" phase numpy+pandas --snippets pandas "${quick[@]}" --json "$work/pandas.json"
 cluster_stop
 

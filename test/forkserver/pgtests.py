@@ -116,6 +116,68 @@ def test_never_reused(cur):
     check("a seed set by one call does not carry over", r2[2][2] != r1[2], (r1, r2))
 
 
+def private_kb(pid):
+    """Private_Clean + Private_Dirty of a process, in kB."""
+    total = 0
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                total += int(line.split()[1])
+    return total
+
+
+def server_with_prewarm(level, pool):
+    """The fork server once one started with argv prewarm `level`, and its
+    idle children once the pool is full, or (None, [])."""
+    def ready():
+        procs = helper_procs()
+        for p, (pp, _) in procs.items():
+            if pp in procs:
+                continue
+            try:
+                with open("/proc/%d/cmdline" % p, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            kids = [c for c, (cp, st) in procs.items() if cp == p and st != "Z"]
+            if len(argv) > 4 and argv[4] == level and len(kids) >= pool:
+                return p, kids
+        return None
+    found = wait_for(ready, 10)
+    time.sleep(0.5)     # the children's own warm-up, after their clone
+    return found or (None, [])
+
+
+def test_prewarm_full(cur):
+    """prewarm = full: idle children hold their own copy of the server's
+    resident heap (much more private memory than with on), and calls
+    behave exactly as before: run, isolated from each other, sandboxed."""
+    cur.execute("SHOW codeexec.forkserver_pool_size")
+    pool = int(cur.fetchone()[0])
+    srv, kids = server_with_prewarm(b"1", pool)
+    on_kb = max((private_kb(k) for k in kids), default=0)
+    cur.execute("ALTER SYSTEM SET codeexec.forkserver_prewarm = full")
+    cur.execute("SELECT pg_reload_conf()")
+    try:
+        srv, kids = server_with_prewarm(b"2", pool)
+        check("prewarm full: the server restarts with it", srv is not None, srv)
+        full_kb = max((private_kb(k) for k in kids), default=0)
+        check("prewarm full: an idle child copied the resident heap",
+              full_kb >= 2 * on_kb and full_kb - on_kb > 1024, (on_kb, full_kb))
+        r1 = run(cur, "import json, math\njson.dumps = None\nresult = math.sqrt(16)")
+        r2 = run(cur, "import json\nresult = json.dumps is None")
+        check("prewarm full: calls run and do not see each other",
+              r1[0] == "ok" and r1[2] == 4.0 and r2[0] == "ok" and r2[2] is False, (r1, r2))
+        cur.execute("SET codeexec.unsafe_no_py_guards = on")
+        r3 = run(cur, "import posix\nposix.fork()")
+        cur.execute("RESET codeexec.unsafe_no_py_guards")
+        check("prewarm full: the sandbox still kills a fork", r3[0] == "killed", r3)
+    finally:
+        cur.execute("ALTER SYSTEM RESET codeexec.forkserver_prewarm")
+        cur.execute("SELECT pg_reload_conf()")
+        server_with_prewarm(b"1", pool)
+
+
 def test_random_state(cur):
     vals = [run(cur, "import random\nresult = random.getrandbits(64)")[2] for _ in range(6)]
     check("every call has its own random state", len(set(vals)) == len(vals), vals)
@@ -294,7 +356,7 @@ def main():
     POSTMASTER = ppid_of(cur.fetchone()[0])
     for t in (test_basics, test_never_reused, test_random_state, test_allowlist_narrowed,
               test_timeout, test_crash, test_sandbox_locked, test_cancel, test_no_leaks, test_server_killed,
-              test_socket_dir):
+              test_socket_dir, test_prewarm_full):
         try:
             t(cur)
         except Exception as exc:  # a broken test is a failure, not a crash

@@ -1,0 +1,154 @@
+/*-------------------------------------------------------------------------
+ *
+ * forkserver_prefault.c
+ *	  Breaking copy-on-write in an idle child before its request arrives.
+ *
+ *	  A child shares every page of the server's Python heap copy-on-write.
+ *	  CPython writes reference counts into almost every object it touches,
+ *	  so a call that touches a lot of pre-imported state (pandas: thousands
+ *	  of pages) takes one page fault per page on the request path, and a
+ *	  fault is a trap, a page copy and a page-table update each time.
+ *	  Here the idle child copies, in one madvise(MADV_POPULATE_WRITE) per
+ *	  run of pages, every private writable page it inherited *resident*
+ *	  from the server, so a call takes almost no faults.  Pages the server
+ *	  never touched (reserved arena space) are left alone: mincore() tells
+ *	  them apart, so the child's private memory grows only by what the
+ *	  server really holds privately.
+ *
+ *	  The server has no /proc in its minimal root, so it opens
+ *	  /proc/self/maps before entering it (fs_prefault_open) and, once its
+ *	  heap is settled, records its private writable mappings
+ *	  (fs_prefault_record); children inherit the table in memory and never
+ *	  the descriptor.  Without MADV_POPULATE_WRITE (Linux < 5.14) nothing
+ *	  is done and calls take their faults as before.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "forkserver.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+#define FS_MAX_RANGES	1024
+#define FS_MAPS_BUF		(256 * 1024)
+#define FS_CORE_CHUNK	4096	/* pages per mincore() call */
+
+typedef struct FsRange
+{
+	uintptr_t	start;
+	uintptr_t	end;
+} FsRange;
+
+static FsRange fs_ranges[FS_MAX_RANGES];
+static int	fs_nranges;
+static int	fs_maps_fd = -1;
+
+void
+fs_prefault_open(void)
+{
+	fs_maps_fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Keep "start-end rw-p offset dev 0 ..." lines: private, writable,
+ * anonymous (inode 0: the heap, Python's arenas, .bss).  A file-backed
+ * private mapping is left out: mincore() reports its page-cache pages as
+ * resident whether or not the server ever wrote them, and copying those
+ * would only cost memory.
+ */
+static void
+fs_prefault_parse(char *text)
+{
+	char	   *line = text;
+
+	fs_nranges = 0;
+	while (line && *line && fs_nranges < FS_MAX_RANGES)
+	{
+		char	   *next = strchr(line, '\n');
+		unsigned long start,
+					end,
+					inode;
+		char		perms[5];
+
+		if (next)
+			*next++ = '\0';
+		if (sscanf(line, "%lx-%lx %4s %*s %*s %lu", &start, &end, perms, &inode) == 4 &&
+			strcmp(perms, "rw-p") == 0 && inode == 0 && end > start)
+		{
+			fs_ranges[fs_nranges].start = start;
+			fs_ranges[fs_nranges].end = end;
+			fs_nranges++;
+		}
+		line = next;
+	}
+}
+
+void
+fs_prefault_record(void)
+{
+	char	   *buf;
+	ssize_t		n;
+	size_t		len = 0;
+
+	if (fs_maps_fd < 0 || (buf = malloc(FS_MAPS_BUF)) == NULL)
+		return;
+	while (len < FS_MAPS_BUF - 1 &&
+		   (n = pread(fs_maps_fd, buf + len, FS_MAPS_BUF - 1 - len, (off_t) len)) > 0)
+		len += (size_t) n;
+	buf[len] = '\0';
+	fs_prefault_parse(buf);
+	free(buf);
+}
+
+/* Populate-write the resident pages of [start, end). 0, or -1: unsupported. */
+static int
+fs_prefault_range(uintptr_t start, uintptr_t end, size_t page)
+{
+	static unsigned char core[FS_CORE_CHUNK];
+
+	for (uintptr_t at = start; at < end;)
+	{
+		size_t		npages = (end - at) / page;
+		size_t		run = 0;
+
+		if (npages > FS_CORE_CHUNK)
+			npages = FS_CORE_CHUNK;
+		if (mincore((void *) at, npages * page, core) != 0)
+			return 0;			/* unmapped since it was recorded: skip */
+		for (size_t i = 0; i <= npages; i++)
+		{
+			if (i < npages && (core[i] & 1))
+			{
+				run++;
+				continue;
+			}
+			if (run > 0 &&
+				madvise((void *) (at + (i - run) * page), run * page, MADV_POPULATE_WRITE) != 0 &&
+				errno == EINVAL)
+				return -1;
+			run = 0;
+		}
+		at += npages * page;
+	}
+	return 0;
+}
+
+void
+fs_prefault_child(void)
+{
+	size_t		page = (size_t) sysconf(_SC_PAGESIZE);
+
+	for (int i = 0; i < fs_nranges; i++)
+		if (fs_prefault_range(fs_ranges[i].start, fs_ranges[i].end, page) < 0)
+			return;
+}
