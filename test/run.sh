@@ -71,6 +71,9 @@ want regress && run_suite regress regress_suite
 want hostile && [ -f test/hostile/run.sh ] && run_suite hostile bash test/hostile/run.sh
 want isolation && [ -f test/isolation/run.sh ] && run_suite isolation bash test/isolation/run.sh
 want security && [ -f test/security/run.sh ] && run_suite security bash test/security/run.sh
+# the same corpus through the other spawn mode (the default is forkserver)
+want security && [ -f test/security/run.sh ] &&
+	run_suite security-exec env CODEEXEC_SPAWN_MODE=exec bash test/security/run.sh
 want concurrency && [ -f test/concurrency/run.sh ] && run_suite concurrency bash test/concurrency/run.sh
 want django && [ -f test/django/run.sh ] && run_suite django bash test/django/run.sh
 want fuzz && [ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh

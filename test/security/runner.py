@@ -246,6 +246,12 @@ class Session:
 		self.conn.autocommit = True
 		cur = self.conn.cursor()
 		cur.execute("set statement_timeout = '60s'")
+		# CODEEXEC_SPAWN_MODE: run the corpus against that spawn mode
+		# (both must hold the same boundary); default: the server's
+		if os.environ.get('CODEEXEC_SPAWN_MODE'):
+			cur.execute('set codeexec.spawn_mode = %s', (os.environ['CODEEXEC_SPAWN_MODE'],))
+			cur.execute('show codeexec.spawn_mode')
+			assert cur.fetchone()[0] == os.environ['CODEEXEC_SPAWN_MODE']
 		cur.execute('select pg_backend_pid()')
 		self.pid = cur.fetchone()[0]
 		# the GUCs exist once the library is loaded (preloaded or not)
