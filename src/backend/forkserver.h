@@ -40,16 +40,8 @@ extern int	codeexec_forkserver_pool_size;
 
 /*
  * What idle children do before they take a call (codeexec.forkserver_prewarm):
- * nothing, run a warm-up snippet, or also copy every resident page of the
- * server's heap they share copy-on-write.  The value is the server's argv.
+ * one of FORKSERVER_PREWARM_* (forkserver_proto.h), passed to the server as is.
  */
-typedef enum ForkserverPrewarm
-{
-	FORKSERVER_PREWARM_OFF = 0,
-	FORKSERVER_PREWARM_ON = 1,
-	FORKSERVER_PREWARM_FULL = 2
-} ForkserverPrewarm;
-
 extern int	codeexec_forkserver_prewarm;
 
 /*

@@ -197,6 +197,7 @@ static void
 fs_worker_start_server(void)
 {
 	char		pool[16];
+	char		prewarm[16];
 	char	   *imports = fs_allowlist_arg();
 	char	   *argv[7];
 	int			lifeline[2];
@@ -208,8 +209,8 @@ fs_worker_start_server(void)
 	argv[1] = FORKSERVER_ARG;
 	argv[2] = pool;
 	argv[3] = codeexec_require_isolation ? "1" : "0";
-	argv[4] = codeexec_forkserver_prewarm == FORKSERVER_PREWARM_FULL ? "2" :
-		codeexec_forkserver_prewarm == FORKSERVER_PREWARM_ON ? "1" : "0";
+	snprintf(prewarm, sizeof(prewarm), "%d", codeexec_forkserver_prewarm);
+	argv[4] = prewarm;
 	argv[5] = imports;
 	argv[6] = NULL;
 	fs_last_start = spawn_now();

@@ -40,6 +40,14 @@
 /* argv[1] of the helper in server mode. */
 #define FORKSERVER_ARG "--server"
 
+/*
+ * argv[4]: what idle children do before their call
+ * (codeexec.forkserver_prewarm).
+ */
+#define FORKSERVER_PREWARM_OFF	0	/* nothing */
+#define FORKSERVER_PREWARM_ON	1	/* narrow + one warm-up snippet */
+#define FORKSERVER_PREWARM_FULL 2	/* and copy the server's resident heap first */
+
 typedef struct ForkserverExit
 {
 	uint32_t	magic;			/* FORKSERVER_EXIT_MAGIC */

@@ -127,7 +127,7 @@ fs_parse_args(int argc, char **argv)
 		fs_die("pool size out of range");
 	fs_config.require = atoi(argv[3]) != 0;
 	fs_config.prewarm = atoi(argv[4]);
-	if (fs_config.prewarm < FS_PREWARM_OFF || fs_config.prewarm > FS_PREWARM_FULL)
+	if (fs_config.prewarm < FORKSERVER_PREWARM_OFF || fs_config.prewarm > FORKSERVER_PREWARM_FULL)
 		fs_die("prewarm out of range");
 	fs_config.imports = argv[5];
 	fs_config.imports_len = strlen(argv[5]);
@@ -247,7 +247,6 @@ fs_spawn(int slot)
 	return 0;
 }
 
-/* Top the pool up to pool_size idle children.  -1 if a clone failed. */
 /*
  * Whether to clone replacements now.  A clone copies the server's page
  * tables (~0.5 ms of CPU here) and the new child then pre-warms (~1.5 ms).
@@ -258,6 +257,8 @@ fs_spawn(int slot)
  * are cloned at once.
  */
 #define FS_REFILL_DELAY_MS 20
+
+static double fs_refill_deferred_since;	/* ms; 0: not deferring */
 
 static int
 fs_busy_count(void)
@@ -271,27 +272,25 @@ fs_busy_count(void)
 
 /* Milliseconds to wait before filling the pool: 0 now, -1 nothing to do. */
 static int
-fs_refill_wait_ms(double *deferred_since)
+fs_refill_wait_ms(void)
 {
 	struct timespec now;
 	double		ms;
 
-	if (fs_idle >= fs_config.pool_size)
+	if (fs_idle < fs_config.pool_size && fs_idle > 0 && fs_busy_count() > 0)
 	{
-		*deferred_since = 0;
-		return -1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = now.tv_sec * 1e3 + now.tv_nsec / 1e6;
+		if (fs_refill_deferred_since == 0)
+			fs_refill_deferred_since = ms;
+		if (ms - fs_refill_deferred_since < FS_REFILL_DELAY_MS)
+			return (int) (FS_REFILL_DELAY_MS - (ms - fs_refill_deferred_since)) + 1;
 	}
-	if (fs_idle == 0 || fs_busy_count() == 0)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = now.tv_sec * 1e3 + now.tv_nsec / 1e6;
-	if (*deferred_since == 0)
-		*deferred_since = ms;
-	if (ms - *deferred_since >= FS_REFILL_DELAY_MS)
-		return 0;
-	return (int) (FS_REFILL_DELAY_MS - (ms - *deferred_since)) + 1;
+	fs_refill_deferred_since = 0;
+	return fs_idle < fs_config.pool_size ? 0 : -1;
 }
 
+/* Top the pool up to pool_size idle children.  -1 if a clone failed. */
 static int
 fs_fill_pool(void)
 {
@@ -396,7 +395,7 @@ fs_process_setup(void)
 	if (poll(&pfd, 1, 0) != 0)
 		fs_die("the supervising worker is gone");
 	setrlimit(RLIMIT_CORE, &no_core);
-	if (fs_config.prewarm == FS_PREWARM_FULL)
+	if (fs_config.prewarm == FORKSERVER_PREWARM_FULL)
 		fs_prefault_open();
 	if (fs_sandbox_server(errbuf, sizeof(errbuf)) != 0)
 	{
@@ -411,7 +410,6 @@ forkserver_main(int argc, char **argv)
 	sigset_t	chld;
 	int			sfd;
 	int			backoff_ms = -1;
-	double		deferred_since = 0;
 
 	fs_parse_args(argc, argv);
 	fs_process_setup();
@@ -442,16 +440,8 @@ forkserver_main(int argc, char **argv)
 
 		int			wait_ms = backoff_ms;
 
-		if (backoff_ms < 0)
-		{
-			wait_ms = fs_refill_wait_ms(&deferred_since);
-			if (wait_ms == 0)
-			{
-				deferred_since = 0;
-				wait_ms = fs_fill_pool() < 0 ? 100 : -1;
-				backoff_ms = wait_ms;
-			}
-		}
+		if (backoff_ms < 0 && (wait_ms = fs_refill_wait_ms()) == 0)
+			wait_ms = fs_fill_pool() < 0 ? 100 : -1;
 		if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
 			fs_die("poll failed");
 		backoff_ms = -1;

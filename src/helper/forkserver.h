@@ -35,17 +35,12 @@ typedef struct FsNotice
 	int64_t		cpu_usec;
 } FsNotice;
 
-/* What an idle child does before its call (codeexec.forkserver_prewarm). */
-#define FS_PREWARM_OFF	0		/* nothing */
-#define FS_PREWARM_ON	1		/* narrow + one warm-up snippet */
-#define FS_PREWARM_FULL	2		/* and copy the server's resident heap first */
-
 /* Server configuration, from argv. */
 typedef struct FsConfig
 {
 	int			pool_size;		/* idle children kept ready */
 	int			require;		/* codeexec.require_isolation at start */
-	int			prewarm;		/* codeexec.forkserver_prewarm, FS_PREWARM_* */
+	int			prewarm;		/* FORKSERVER_PREWARM_* (forkserver_proto.h) */
 	const char *imports;		/* allowlist superset, '\n'-separated */
 	size_t		imports_len;
 	const char *ns_error;		/* shared-namespace failure, or NULL */

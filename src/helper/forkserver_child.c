@@ -244,11 +244,11 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	 * calls touch thousands of inherited pages.
 	 */
 	free(malloc(64 * 1024));
-	if (config->prewarm >= FS_PREWARM_ON)
+	if (config->prewarm >= FORKSERVER_PREWARM_ON)
 	{
 		HelperRequest all;
 
-		if (config->prewarm == FS_PREWARM_FULL)
+		if (config->prewarm == FORKSERVER_PREWARM_FULL)
 			fs_prefault_child();
 
 		/*

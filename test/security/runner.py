@@ -532,7 +532,6 @@ def main():
 			break
 		time.sleep(0.2)
 	tally.add('suite', 'after', not left, 'no codeexec-helper process left', [left])
-	cur = sess.conn.cursor()
 	cur.execute('select pg_postmaster_start_time()::text')
 	now = cur.fetchone()[0]
 	tally.add('suite', 'after', now == start_time, 'server never restarted',
