@@ -32,6 +32,14 @@
 #include "codeexec.h"
 #include "forkserver.h"
 #include "forkserver_proto.h"
+#include "forkserver_settle.h"
+
+/* What the start and settle callbacks share for one call. */
+typedef struct FsClientCall
+{
+	const char *path;			/* the server's socket */
+	FsSettle	settle;
+} FsClientCall;
 
 /* Take one external fd slot or ERROR. */
 static void
@@ -117,7 +125,7 @@ fs_client_connect(int sock, const char *path, double deadline)
  * as killed), true once the pidfd and exit pipe are adopted.
  */
 static bool
-fs_client_hello(int sock)
+fs_client_hello(int sock, FsSettle *settle)
 {
 	char		data[FORKSERVER_HELLO_LEN];
 	char		cbuf[CMSG_SPACE(sizeof(int) * 4)];
@@ -166,17 +174,19 @@ fs_client_hello(int sock)
 	}
 	if (fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0)
 		elog(ERROR, "could not make the fork-server exit pipe non-blocking: %m");
+	fs_settle_begin(settle, fds[0]);
 	return true;
 }
 
 /*
- * spawn.c's start callback: reach a pooled child.  `arg` is the socket
- * path.  false if the deadline passed before a child took the connection.
+ * spawn.c's start callback: reach a pooled child.  `arg` is the
+ * FsClientCall.  false if the deadline passed before a child took the
+ * connection.
  */
 static bool
 fs_client_start(void *arg, double deadline)
 {
-	const char *path = (const char *) arg;
+	FsClientCall *call = (FsClientCall *) arg;
 	int			sock;
 	int			req;
 
@@ -191,10 +201,10 @@ fs_client_start(void *arg, double deadline)
 	}
 	spawn_adopt(SPAWN_ADOPT_RESPONSE, sock);
 
-	if (!fs_client_connect(sock, path, deadline) ||
+	if (!fs_client_connect(sock, call->path, deadline) ||
 		!fs_client_wait(sock, WL_SOCKET_READABLE, deadline))
 		return false;
-	if (!fs_client_hello(sock))
+	if (!fs_client_hello(sock, &call->settle))
 		return true;			/* EOF or garbage: the loop sees EOF, "killed" */
 
 	fs_client_acquire_fd();
@@ -208,6 +218,15 @@ fs_client_start(void *arg, double deadline)
 	return true;
 }
 
+/* spawn.c's settle callback (forkserver_settle.c). */
+static SpawnSettle
+fs_client_settle(void *arg, int pidfd, const char *response, size_t response_len,
+				 SpawnResult *result)
+{
+	return fs_settle_try(&((FsClientCall *) arg)->settle, pidfd, response,
+						 response_len, result);
+}
+
 /*
  * Turn what came through the exit pipe into the wait status and rusage
  * exec mode would have.  Without a record the server died before reaping
@@ -219,6 +238,8 @@ fs_client_exit_record(SpawnResult *sr)
 {
 	ForkserverExit rec;
 
+	if (sr->settled)
+		return;					/* figures read from the live child */
 	if (sr->timed_out)
 	{
 		sr->diagnostics_len = 0;
@@ -250,6 +271,7 @@ forkserver_run(const char *request, size_t request_len, int timeout_ms,
 			   size_t response_cap, SpawnResult *result)
 {
 	char		path[sizeof(((ForkserverShared *) 0)->socket_path)];
+	FsClientCall call;
 	bool		listening;
 	bool		exec_failed;
 	pid_t		server_pid;
@@ -272,7 +294,9 @@ forkserver_run(const char *request, size_t request_len, int timeout_ms,
 						   codeexec_helper_path),
 				 errhint("Check codeexec.helper_path in postgresql.conf, or install the helper with \"make install\".")));
 
-	spawn_run_channel(fs_client_start, path, request, request_len, timeout_ms,
+	memset(&call, 0, sizeof(call));
+	call.path = path;
+	spawn_run_channel(fs_client_start, fs_client_settle, &call, request, request_len, timeout_ms,
 					  response_cap, result);
 	fs_client_exit_record(result);
 }

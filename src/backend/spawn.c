@@ -13,7 +13,9 @@
  * Channel mode (spawn_run_channel, used by spawn mode forkserver) runs the
  * same wait loop for a child the fork server forked: the caller's start
  * function hands over a pidfd (to kill it), the socket (request and
- * response) and the exit pipe (in the diag slot; EOF once reaped).
+ * response) and the exit pipe (in the diag slot; EOF once reaped).  The
+ * caller's settle function may end the call once the response is complete
+ * (forkserver_settle.c), before the child has exited.
  *
  * Ownership: at most one child exists per backend at a time; its pid (or
  * pidfd) and the parent ends of its pipes live in spawn_child so that the
@@ -451,7 +453,8 @@ spawn_wait(long timeout_ms)
  * waiting.  Fills result (except the wall time).
  */
 static void
-spawn_loop(SpawnIo *io, double deadline, SpawnResult *result)
+spawn_loop(SpawnIo *io, SpawnSettleFn settle, void *arg, double deadline,
+		   SpawnResult *result)
 {
 	struct rusage ru;
 	bool		exited = false;
@@ -471,6 +474,17 @@ spawn_loop(SpawnIo *io, double deadline, SpawnResult *result)
 		{
 			result->response_overflow = true;
 			break;
+		}
+		if (settle != NULL && spawn_child.pidfd >= 0 &&
+			spawn_child.fds[SPAWN_FD_RESPONSE] >= 0 && io->response_len > 0)
+		{
+			SpawnSettle st = settle(arg, spawn_child.pidfd, io->response,
+									io->response_len, result);
+
+			if (st == SPAWN_SETTLE_DONE)
+				break;
+			if (st == SPAWN_SETTLE_NO)
+				spawn_close_fd(SPAWN_FD_RESPONSE);
 		}
 		if (!exited && spawn_child.pid == 0)
 		{
@@ -515,6 +529,8 @@ spawn_loop(SpawnIo *io, double deadline, SpawnResult *result)
 
 	if (spawn_child.pid > 0 || spawn_child.pidfd >= 0)
 		spawn_cleanup(&result->wait_status, &ru);
+	if (result->settled)
+		return;
 	result->cpu_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	result->peak_rss_kb = ru.ru_maxrss;
@@ -527,7 +543,8 @@ spawn_loop(SpawnIo *io, double deadline, SpawnResult *result)
  * before the child was there.
  */
 static void
-spawn_exchange(SpawnStartFn start, void *arg, const char *request, size_t request_len,
+spawn_exchange(SpawnStartFn start, SpawnSettleFn settle, void *arg,
+			   const char *request, size_t request_len,
 			   int timeout_ms, size_t response_cap, SpawnResult *result)
 {
 	SpawnIo		io;
@@ -557,7 +574,7 @@ spawn_exchange(SpawnStartFn start, void *arg, const char *request, size_t reques
 		double		deadline = begin + timeout_ms / 1000.0;
 
 		if (start(arg, deadline))
-			spawn_loop(&io, deadline, result);
+			spawn_loop(&io, settle, arg, deadline, result);
 		else
 			result->timed_out = true;
 	}
@@ -588,15 +605,17 @@ void
 spawn_run(const char *path, const char *request, size_t request_len,
 		  int timeout_ms, size_t response_cap, SpawnResult *result)
 {
-	spawn_exchange(spawn_start_exec, (void *) path, request, request_len,
+	spawn_exchange(spawn_start_exec, NULL, (void *) path, request, request_len,
 				   timeout_ms, response_cap, result);
 }
 
 void
-spawn_run_channel(SpawnStartFn start, void *arg, const char *request, size_t request_len,
+spawn_run_channel(SpawnStartFn start, SpawnSettleFn settle, void *arg,
+				  const char *request, size_t request_len,
 				  int timeout_ms, size_t response_cap, SpawnResult *result)
 {
-	spawn_exchange(start, arg, request, request_len, timeout_ms, response_cap, result);
+	spawn_exchange(start, settle, arg, request, request_len, timeout_ms, response_cap,
+				   result);
 }
 
 void

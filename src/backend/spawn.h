@@ -33,6 +33,8 @@ typedef struct SpawnResult
 	double		wall_seconds;
 	double		cpu_seconds;	/* user + system time from rusage */
 	int64		peak_rss_kb;	/* ru_maxrss from rusage */
+	bool		settled;		/* channel: ended by the settle callback, the
+								 * figures read from the live child */
 } SpawnResult;
 
 /*
@@ -55,17 +57,36 @@ extern void spawn_run(const char *path, const char *request, size_t request_len,
  * SPAWN_ADOPT_RESPONSE (read to EOF), SPAWN_ADOPT_EXIT (read to EOF into
  * result->diagnostics; its EOF means the child has been reaped).  Each
  * must count as an external fd (AcquireExternalFD) and be non-blocking.
- * wait_status, cpu_seconds and peak_rss_kb are left zero: the caller
- * fills them from what it read on the exit descriptor.
+ * Unless settled (below), wait_status, cpu_seconds and peak_rss_kb are
+ * left zero: the caller fills them from what it read on the exit
+ * descriptor.
  */
 typedef bool (*SpawnStartFn) (void *arg, double deadline);
+
+/*
+ * Channel mode may end a call before the child exits: once response bytes
+ * are in, `settle(arg, pidfd, response, len, result)` says whether they are
+ * a complete response whose figures it has read into result and whose
+ * child it has killed (DONE: the loop stops), not yet (NOT_YET), or that
+ * the call must end the usual way (NO: the response descriptor is closed,
+ * which tells a child waiting for us to exit, and the loop waits for the
+ * exit descriptor's EOF).
+ */
+typedef enum SpawnSettle
+{
+	SPAWN_SETTLE_NOT_YET,
+	SPAWN_SETTLE_DONE,
+	SPAWN_SETTLE_NO
+} SpawnSettle;
+typedef SpawnSettle (*SpawnSettleFn) (void *arg, int pidfd, const char *response,
+									  size_t response_len, SpawnResult *result);
 
 #define SPAWN_ADOPT_REQUEST	0
 #define SPAWN_ADOPT_RESPONSE 1
 #define SPAWN_ADOPT_EXIT	2
 #define SPAWN_ADOPT_PIDFD	3
 
-extern void spawn_run_channel(SpawnStartFn start, void *arg,
+extern void spawn_run_channel(SpawnStartFn start, SpawnSettleFn settle, void *arg,
 							  const char *request, size_t request_len,
 							  int timeout_ms, size_t response_cap,
 							  SpawnResult *result);

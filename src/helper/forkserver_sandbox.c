@@ -12,11 +12,12 @@
  *	                       capability (the server keeps its own, inside its
  *	                       user namespace, to create PID namespaces).
  *
- *	  fs_sandbox_precompile() in the server: the seccomp filter, compiled
- *	                       once for every child.
+ *	  fs_sandbox_precompile() in the server: the seccomp filters of a
+ *	                       pooled child, compiled once for every child.
  *
- *	  The per-call steps (Landlock, seccomp) are sandbox_lock(), exactly as
- *	  in exec mode, except that seccomp loads the precompiled filter.
+ *	  The lock (Landlock, seccomp) is sandbox_lock_pooled() before the call
+ *	  exists and sandbox_seal() after its request (sandbox.h): exec mode's
+ *	  layers, loading the precompiled filters.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,10 +38,10 @@ fs_sandbox_server(char *errbuf, size_t errlen)
 }
 
 /*
- * fs_sandbox_precompile: compile the seccomp filter once in the server, for
- * children that are pid 1 of their own PID namespace, so that a child only
- * loads it (compiling costs milliseconds per process).  On failure each
- * child compiles its own, as exec mode does.
+ * fs_sandbox_precompile: compile the seccomp filters once in the server,
+ * for children that are pid 1 of their own PID namespace, so that a child
+ * only loads them (compiling costs milliseconds per process).  On failure
+ * each child compiles its own, as exec mode does.
  */
 void
 fs_sandbox_precompile(void)

@@ -34,6 +34,15 @@ extern int	limits_apply(int64_t memory_mb, int64_t timeout_ms,
 						 char *errbuf, size_t errlen);
 
 /*
+ * limits_apply() in two halves, for a pooled fork-server child: the limits
+ * every call shares (FSIZE, NOFILE, NPROC, CORE), set before its call
+ * exists, and the call's own (AS, CPU) once the request is read.
+ */
+extern int	limits_apply_shared(char *errbuf, size_t errlen);
+extern int	limits_apply_call(int64_t memory_mb, int64_t timeout_ms,
+							  char *errbuf, size_t errlen);
+
+/*
  * True if the address space has less than a few MiB left below RLIMIT_AS,
  * i.e. a failure just seen was most likely for lack of memory.  Only makes
  * a syscall pair (mmap/munmap), so it is safe in a signal handler.

@@ -72,20 +72,35 @@ limits_set(int resource, rlim_t soft, rlim_t hard, const char *name,
 }
 
 int
-limits_apply(int64_t memory_mb, int64_t timeout_ms, char *errbuf, size_t errlen)
+limits_apply_shared(char *errbuf, size_t errlen)
 {
-	rlim_t		as = (rlim_t) memory_mb * 1024 * 1024;
-	rlim_t		cpu = (rlim_t) ((timeout_ms + 999) / 1000) + 1;
-
 	if (limits_set(RLIMIT_CORE, 0, 0, "RLIMIT_CORE", errbuf, errlen) < 0 ||
-		limits_set(RLIMIT_AS, as, as, "RLIMIT_AS", errbuf, errlen) < 0 ||
-		limits_set(RLIMIT_CPU, cpu, cpu + 1, "RLIMIT_CPU", errbuf, errlen) < 0 ||
 		limits_set(RLIMIT_FSIZE, 0, 0, "RLIMIT_FSIZE", errbuf, errlen) < 0 ||
 		limits_set(RLIMIT_NOFILE, LIMITS_NOFILE, LIMITS_NOFILE, "RLIMIT_NOFILE",
 				   errbuf, errlen) < 0 ||
 		limits_set(RLIMIT_NPROC, 0, 0, "RLIMIT_NPROC", errbuf, errlen) < 0)
 		return -1;
 	return 0;
+}
+
+int
+limits_apply_call(int64_t memory_mb, int64_t timeout_ms, char *errbuf, size_t errlen)
+{
+	rlim_t		as = (rlim_t) memory_mb * 1024 * 1024;
+	rlim_t		cpu = (rlim_t) ((timeout_ms + 999) / 1000) + 1;
+
+	if (limits_set(RLIMIT_AS, as, as, "RLIMIT_AS", errbuf, errlen) < 0 ||
+		limits_set(RLIMIT_CPU, cpu, cpu + 1, "RLIMIT_CPU", errbuf, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+int
+limits_apply(int64_t memory_mb, int64_t timeout_ms, char *errbuf, size_t errlen)
+{
+	if (limits_apply_shared(errbuf, errlen) < 0)
+		return -1;
+	return limits_apply_call(memory_mb, timeout_ms, errbuf, errlen);
 }
 
 int

@@ -235,20 +235,71 @@ sbx_set_no_new_privs(int require, char *errbuf, size_t errlen)
  * sandbox.h).  Seccomp goes last: its allowlist forbids the calls the
  * earlier steps make.
  */
-int
-sandbox_lock(int require, char *errbuf, size_t errlen)
+/*
+ * sbx_check_rlimits: record the rlimits in force; -1 (with require) unless
+ * all are finite.
+ */
+static int
+sbx_check_rlimits(int require, char *errbuf, size_t errlen)
 {
-	if (sbx_set_no_new_privs(require, errbuf, errlen) != 0)
-		return -1;
 	sbx_record_rlimits();
 	if (!sbx_layers[SBX_RLIMITS].active &&
 		sandbox_layer_fail(SBX_RLIMITS, require, errbuf, errlen, 0,
 						   "not all limits are finite (%s)",
 						   sbx_layers[SBX_RLIMITS].detail) != 0)
 		return -1;
+	return 0;
+}
+
+int
+sandbox_lock(int require, char *errbuf, size_t errlen)
+{
+	if (sbx_set_no_new_privs(require, errbuf, errlen) != 0 ||
+		sbx_check_rlimits(require, errbuf, errlen) != 0)
+		return -1;
 	if (sbx_landlock_apply(require, errbuf, errlen) != 0)
 		return -1;
 	return sbx_seccomp_apply(require, errbuf, errlen);
+}
+
+/*
+ * sandbox_lock_pooled: sandbox_lock() for a pooled fork-server child,
+ * before its call exists (see sandbox.h).  Every step is tried; a failure
+ * is only recorded, since whether it matters is the call's to say.
+ */
+void
+sandbox_lock_pooled(void)
+{
+	char		errbuf[8];
+
+	(void) sbx_set_no_new_privs(0, errbuf, sizeof(errbuf));
+	(void) sbx_landlock_apply(0, errbuf, sizeof(errbuf));
+	(void) sbx_seccomp_apply_pooled(errbuf, sizeof(errbuf));
+}
+
+/*
+ * sandbox_seal: the rest of sandbox_lock() for a pooled child, once its
+ * call's rlimits are set (see sandbox.h).
+ */
+int
+sandbox_seal(int require, char *errbuf, size_t errlen)
+{
+	static const SandboxLayerId locked[] = {SBX_NO_NEW_PRIVS, SBX_LANDLOCK, SBX_SECCOMP};
+
+	if (sbx_check_rlimits(require, errbuf, errlen) != 0)
+		return -1;
+	for (size_t i = 0; require && i < sizeof(locked) / sizeof(locked[0]); i++)
+	{
+		if (!sbx_layers[locked[i]].active)
+		{
+			sandbox_errorf(errbuf, errlen, "%s: %s", sbx_layers[locked[i]].name,
+						   sbx_layers[locked[i]].recorded ? sbx_layers[locked[i]].detail : "not set up");
+			return -1;
+		}
+	}
+	if (!sbx_layers[SBX_SECCOMP].active)
+		return 0;
+	return sbx_seccomp_seal(require, errbuf, errlen);
 }
 
 /*

@@ -29,6 +29,19 @@ extern int	sandbox_prepare(int require, char *errbuf, size_t errlen);
 extern int	sandbox_lock(int require, char *errbuf, size_t errlen);
 
 /*
+ * A pooled fork-server child locks itself before its call exists, in two
+ * steps.  sandbox_lock_pooled(): no_new_privs, Landlock and seccomp, the
+ * latter still allowing the hand-off calls (accept the connection, send
+ * the backend its descriptors, lower RLIMIT_AS/CPU, load the seal); no
+ * failure is fatal yet.  sandbox_seal(), after the call's rlimits are set:
+ * record them, fail (with `require`) if any layer is inactive, and trap
+ * the hand-off calls again, leaving exactly sandbox_lock()'s policy.
+ * Returns 0, or -1 with errbuf set.
+ */
+extern void sandbox_lock_pooled(void);
+extern int	sandbox_seal(int require, char *errbuf, size_t errlen);
+
+/*
  * A forbidden system call (seccomp SIGSYS) is reported by a signal handler
  * that writes a complete "killed" response frame naming the call to this
  * descriptor, then dies of SIGSYS.  Default 1 (the response pipe); call

@@ -75,12 +75,21 @@ extern int	sbx_landlock_apply(int require, char *errbuf, size_t errlen);
 
 /* sandbox_seccomp.c: load the allowlist of seccomp_policy.c. */
 extern int	sbx_seccomp_apply(int require, char *errbuf, size_t errlen);
+
+/*
+ * Fork-server children (see SbxFilter in sandbox_seccomp.c): the policy
+ * plus the hand-off calls, loaded before the call exists (failures only
+ * recorded); then the seal that traps the hand-off calls again.
+ */
+extern int	sbx_seccomp_apply_pooled(char *errbuf, size_t errlen);
+extern int	sbx_seccomp_seal(int require, char *errbuf, size_t errlen);
 extern void sbx_seccomp_set_response_fd(int fd);
 
 /*
- * sandbox_seccomp.c, fork server: compile the filter once, ahead of time,
- * for processes whose pid will be `self_pid` (1 for a child that is alone
- * in its PID namespace); sbx_seccomp_apply() then only loads it.
+ * sandbox_seccomp.c, fork server: compile the pooled and seal filters
+ * once, ahead of time, for processes whose pid will be `self_pid` (1 for a
+ * child that is alone in its PID namespace); sbx_seccomp_apply_pooled()
+ * and sbx_seccomp_seal() then only load them.
  */
 extern int	sbx_seccomp_precompile(pid_t self_pid, char *errbuf, size_t errlen);
 

@@ -44,12 +44,42 @@
 static int	sbx_response_fd = 1;
 
 /*
- * A program compiled ahead of time (fork server: once in the server, for
+ * The filters.  SBX_FILTER_CALL is the policy table alone (exec mode).  A
+ * pooled fork-server child locks itself before its call exists, so it
+ * loads SBX_FILTER_POOLED, the policy plus the hand-off calls below, and
+ * once the call's rlimits are set stacks SBX_FILTER_SEAL on top, which
+ * traps exactly those calls again: the kernel applies the strictest
+ * verdict of all loaded filters, so from then on the policy table is what
+ * holds, as in exec mode.
+ */
+typedef enum SbxFilter
+{
+	SBX_FILTER_CALL = 0,
+	SBX_FILTER_POOLED,
+	SBX_FILTER_SEAL,
+	SBX_FILTER_COUNT
+} SbxFilter;
+
+/*
+ * What a pooled child does between its lock and its call's code:
+ * accept4 the backend's connection, sendmsg it the pidfd and exit pipe,
+ * lower its own RLIMIT_AS/CPU (prlimit64 on itself with a new limit), and
+ * load the seal (seccomp).
+ */
+static const char *const sbx_handoff_calls[] = {"accept4", "sendmsg", "prlimit64", "seccomp"};
+
+/*
+ * Programs compiled ahead of time (fork server: once in the server, for
  * all children) by sbx_seccomp_precompile(); NULL: compile at apply time.
  */
-static struct sock_filter *sbx_prog;
-static unsigned short sbx_prog_len;
-static int	sbx_prog_allowed;
+typedef struct SbxProgram
+{
+	struct sock_filter *insns;
+	unsigned short len;
+} SbxProgram;
+
+static SbxProgram sbx_progs[SBX_FILTER_COUNT];
+static int	sbx_prog_allowed;	/* the policy table's figures, for the report */
 static int	sbx_prog_errnoed;
 static pid_t sbx_self_pid;		/* SBX_ARG_SELF_PID value; 0: getpid() */
 static int	sbx_names_ready;
@@ -253,22 +283,46 @@ sbx_install_reporter(void)
 }
 
 /*
- * sbx_seccomp_build: the filter of the policy table, in *ctx.  Returns 0,
+ * sbx_add_handoff_rule: one hand-off call, allowed (POOLED) or trapped
+ * (SEAL).  prlimit64 matters only on ourselves (pid 0) with a new limit:
+ * reading stays the policy table's business.  seccomp is limited to adding
+ * a filter.
+ */
+static int
+sbx_add_handoff_rule(scmp_filter_ctx ctx, SbxFilter which, const char *name)
+{
+	uint32_t	action = which == SBX_FILTER_SEAL ? SCMP_ACT_TRAP : SCMP_ACT_ALLOW;
+	int			nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR)
+		return 0;
+	if (strcmp(name, "prlimit64") == 0)
+		return seccomp_rule_add(ctx, action, nr, 2, SCMP_A0(SCMP_CMP_EQ, 0),
+								SCMP_A2(SCMP_CMP_NE, 0));
+	if (strcmp(name, "seccomp") == 0 && which == SBX_FILTER_POOLED)
+		return seccomp_rule_add(ctx, action, nr, 1,
+								SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
+	return seccomp_rule_add(ctx, action, nr, 0);
+}
+
+/*
+ * sbx_seccomp_build: filter `which` (see SbxFilter), in *ctx.  Returns 0,
  * or the libseccomp error with *failed naming the rule (NULL: set-up).
  */
 static int
-sbx_seccomp_build(scmp_filter_ctx *ctx, int *allowed, int *errnoed, const char **failed)
+sbx_seccomp_build(SbxFilter which, scmp_filter_ctx *ctx, int *allowed, int *errnoed,
+				  const char **failed)
 {
 	int			rc;
 
 	*failed = NULL;
-	*ctx = seccomp_init(SCMP_ACT_TRAP);
+	*ctx = seccomp_init(which == SBX_FILTER_SEAL ? SCMP_ACT_ALLOW : SCMP_ACT_TRAP);
 	if (*ctx == NULL)
 		return -ENOMEM;
 	rc = seccomp_attr_set(*ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
 	if (rc == 0)
 		rc = seccomp_attr_set(*ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-	for (int i = 0; rc == 0 && i < sbx_seccomp_policy_len; i++)
+	for (int i = 0; rc == 0 && which != SBX_FILTER_SEAL && i < sbx_seccomp_policy_len; i++)
 	{
 		const SbxSyscallRule *r = &sbx_seccomp_policy[i];
 		int			nr = seccomp_syscall_resolve_name(r->name);
@@ -279,6 +333,13 @@ sbx_seccomp_build(scmp_filter_ctx *ctx, int *allowed, int *errnoed, const char *
 		if (rc != 0)
 			*failed = r->name;
 	}
+	for (size_t i = 0; rc == 0 && which != SBX_FILTER_CALL &&
+		 i < sizeof(sbx_handoff_calls) / sizeof(sbx_handoff_calls[0]); i++)
+	{
+		rc = sbx_add_handoff_rule(*ctx, which, sbx_handoff_calls[i]);
+		if (rc != 0)
+			*failed = sbx_handoff_calls[i];
+	}
 	if (rc != 0)
 	{
 		seccomp_release(*ctx);
@@ -288,62 +349,128 @@ sbx_seccomp_build(scmp_filter_ctx *ctx, int *allowed, int *errnoed, const char *
 }
 
 /*
- * sbx_seccomp_precompile: see sandbox_int.h.
+ * sbx_seccomp_export: compile ctx (released) into *prog.  Returns 0 or -1.
  */
-int
-sbx_seccomp_precompile(pid_t self_pid, char *errbuf, size_t errlen)
+static int
+sbx_seccomp_export(scmp_filter_ctx ctx, SbxProgram *prog)
 {
-	scmp_filter_ctx ctx;
-	const char *failed;
-	int			allowed = 0;
-	int			errnoed = 0;
-	int			rc;
-	int			fd;
+	int			fd = memfd_create("codeexec-seccomp", MFD_CLOEXEC);
+	int			rc = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
 	off_t		size;
 
-	sbx_self_pid = self_pid;
-	rc = sbx_seccomp_build(&ctx, &allowed, &errnoed, &failed);
-	if (rc != 0)
-	{
-		sandbox_errorf(errbuf, errlen, "seccomp: rule for %s: %s",
-					   failed ? failed : "(set-up)", strerror(-rc));
-		return -1;
-	}
-	fd = memfd_create("codeexec-seccomp", MFD_CLOEXEC);
-	rc = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
 	seccomp_release(ctx);
 	size = rc == 0 ? lseek(fd, 0, SEEK_END) : -1;
 	if (size > 0 && size % sizeof(struct sock_filter) == 0 &&
 		size / sizeof(struct sock_filter) <= BPF_MAXINSNS &&
-		(sbx_prog = malloc(size)) != NULL &&
-		pread(fd, sbx_prog, size, 0) == size)
+		(prog->insns = malloc(size)) != NULL &&
+		pread(fd, prog->insns, size, 0) == size)
+		prog->len = (unsigned short) (size / sizeof(struct sock_filter));
+	else
 	{
-		sbx_prog_len = (unsigned short) (size / sizeof(struct sock_filter));
-		sbx_prog_allowed = allowed;
-		sbx_prog_errnoed = errnoed;
-		close(fd);
-		if (sbx_install_reporter() == 0)	/* names resolved once, here */
-			signal(SIGSYS, SIG_DFL);
-		return 0;
+		free(prog->insns);
+		prog->insns = NULL;
 	}
-	free(sbx_prog);
-	sbx_prog = NULL;
 	if (fd >= 0)
 		close(fd);
-	sandbox_errorf(errbuf, errlen, "seccomp: exporting the compiled filter failed");
-	return -1;
+	return prog->insns != NULL ? 0 : -1;
 }
 
 /*
- * sbx_seccomp_apply: build the filter from the policy table (or take the
- * precompiled one) and load it on all threads.  The last layer: after it,
- * only the table's calls work.
+ * sbx_seccomp_precompile: see sandbox_int.h.  Compiles the pooled child's
+ * two filters.
  */
 int
-sbx_seccomp_apply(int require, char *errbuf, size_t errlen)
+sbx_seccomp_precompile(pid_t self_pid, char *errbuf, size_t errlen)
+{
+	static const SbxFilter wanted[] = {SBX_FILTER_POOLED, SBX_FILTER_SEAL};
+
+	sbx_self_pid = self_pid;
+	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+	{
+		scmp_filter_ctx ctx;
+		const char *failed;
+		int			allowed = 0;
+		int			errnoed = 0;
+		int			rc = sbx_seccomp_build(wanted[i], &ctx, &allowed, &errnoed, &failed);
+
+		if (rc != 0)
+		{
+			sandbox_errorf(errbuf, errlen, "seccomp: rule for %s: %s",
+						   failed ? failed : "(set-up)", strerror(-rc));
+			return -1;
+		}
+		if (sbx_seccomp_export(ctx, &sbx_progs[wanted[i]]) != 0)
+		{
+			sandbox_errorf(errbuf, errlen, "seccomp: exporting the compiled filter failed");
+			return -1;
+		}
+		if (wanted[i] == SBX_FILTER_POOLED)
+		{
+			sbx_prog_allowed = allowed;
+			sbx_prog_errnoed = errnoed;
+		}
+	}
+	if (sbx_install_reporter() == 0)	/* names resolved once, here */
+		signal(SIGSYS, SIG_DFL);
+	return 0;
+}
+
+/*
+ * sbx_seccomp_load: load filter `which`, precompiled or compiled now, on
+ * every thread.  Returns 0 or -1 with the layer recorded as failed.
+ */
+static int
+sbx_seccomp_load(SbxFilter which, int require, char *errbuf, size_t errlen,
+				 int *allowed, int *errnoed)
 {
 	scmp_filter_ctx ctx;
 	const char *failed;
+	int			rc;
+
+	if (sbx_progs[which].insns != NULL)
+	{
+		struct sock_fprog prog = {.len = sbx_progs[which].len, .filter = sbx_progs[which].insns};
+
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
+					&prog) != 0)
+			return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, errno,
+									  "seccomp(SECCOMP_SET_MODE_FILTER) of the precompiled filter") != 0 ? -1 : 1;
+		*allowed = sbx_prog_allowed;
+		*errnoed = sbx_prog_errnoed;
+		return 0;
+	}
+	rc = sbx_seccomp_build(which, &ctx, allowed, errnoed, &failed);
+	if (rc != 0)
+		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, -rc,
+								  "rule for %s", failed ? failed : "(set-up)") != 0 ? -1 : 1;
+	rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc != 0)
+		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, -rc,
+								  "seccomp_load") != 0 ? -1 : 1;
+	return 0;
+}
+
+/* The layer's record: the policy table's figures, and a note. */
+static void
+sbx_seccomp_record(const char *note)
+{
+	sandbox_layer_set(SBX_SECCOMP, 1,
+					  "allowlist: %d syscalls allowed (some with argument checks), "
+					  "%d refused with an errno, default SIGSYS trap reporting the call "
+					  "then killing; non-native architectures trapped%s",
+					  sbx_prog_allowed, sbx_prog_errnoed, note);
+}
+
+/*
+ * sbx_seccomp_lock: install the reporter, then load the policy (CALL) or
+ * the policy plus hand-off calls (POOLED).  The last layer: after it,
+ * only the table's calls (and the hand-off calls until the seal) work.
+ * Returns 0 (also when a layer failure was only recorded) or -1.
+ */
+static int
+sbx_seccomp_lock(SbxFilter which, int require, char *errbuf, size_t errlen)
+{
 	int			allowed = 0;
 	int			errnoed = 0;
 	int			rc;
@@ -354,33 +481,41 @@ sbx_seccomp_apply(int require, char *errbuf, size_t errlen)
 	if (sbx_install_reporter() != 0)
 		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, errno,
 								  "sigaction(SIGSYS)");
-	if (sbx_prog != NULL)
-	{
-		struct sock_fprog prog = {.len = sbx_prog_len, .filter = sbx_prog};
+	rc = sbx_seccomp_load(which, require, errbuf, errlen, &allowed, &errnoed);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	sbx_prog_allowed = allowed;
+	sbx_prog_errnoed = errnoed;
+	sbx_seccomp_record(which == SBX_FILTER_POOLED ? "; hand-off calls not yet sealed" : "");
+	return 0;
+}
 
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
-					&prog) != 0)
-			return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, errno,
-									  "seccomp(SECCOMP_SET_MODE_FILTER) of the precompiled filter");
-		allowed = sbx_prog_allowed;
-		errnoed = sbx_prog_errnoed;
-	}
-	else
-	{
-		rc = sbx_seccomp_build(&ctx, &allowed, &errnoed, &failed);
-		if (rc != 0)
-			return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, -rc,
-									  "rule for %s", failed ? failed : "(set-up)");
-		rc = seccomp_load(ctx);
-		seccomp_release(ctx);
-		if (rc != 0)
-			return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, -rc,
-									  "seccomp_load");
-	}
-	sandbox_layer_set(SBX_SECCOMP, 1,
-					  "allowlist: %d syscalls allowed (some with argument checks), "
-					  "%d refused with an errno, default SIGSYS trap reporting the call "
-					  "then killing; non-native architectures trapped",
-					  allowed, errnoed);
+int
+sbx_seccomp_apply(int require, char *errbuf, size_t errlen)
+{
+	return sbx_seccomp_lock(SBX_FILTER_CALL, require, errbuf, errlen);
+}
+
+int
+sbx_seccomp_apply_pooled(char *errbuf, size_t errlen)
+{
+	return sbx_seccomp_lock(SBX_FILTER_POOLED, 0, errbuf, errlen);
+}
+
+/*
+ * sbx_seccomp_seal: see sandbox_int.h.  The layer's detail loses the
+ * "not yet sealed" note, so a report says what holds while code runs.
+ */
+int
+sbx_seccomp_seal(int require, char *errbuf, size_t errlen)
+{
+	int			allowed = 0;
+	int			errnoed = 0;
+	int			rc = sbx_seccomp_load(SBX_FILTER_SEAL, require, errbuf, errlen,
+									  &allowed, &errnoed);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	sbx_seccomp_record("");
 	return 0;
 }

@@ -6,7 +6,7 @@ Usage: /usr/bin/python3 test/forkserver/direct.py PATH_TO_HELPER
 
 Plays the supervising worker (listening socket on fd 3, lifeline on fd 0)
 and the backend (connect, receive the pidfd and exit pipe, send a CXQ1
-frame, read the CXR1 response and the exit record).
+frame, read the CXR1 response, hang up, read the exit record).
 """
 import json
 import os
@@ -52,8 +52,10 @@ class Server:
         pidfd, exit_r = fds
         s.sendall(helper_tests.request(code, **kw))
         s.shutdown(socket.SHUT_WR)
+        # A child that sent its whole response waits for us to hang up
+        # (forkserver_child.c), so read one frame, not to EOF.
         data = b""
-        while True:
+        while len(data) < 8 or len(data) < 8 + struct.unpack("<I", data[4:8])[0]:
             chunk = s.recv(65536)
             if not chunk:
                 break

@@ -307,6 +307,25 @@ def test_no_leaks(cur):
           helper_procs())
 
 
+def test_figures(cur):
+    # The call ends once the response is complete: CPU time and peak memory
+    # come from the live child's CPU clock and VmHWM (forkserver_settle.c).
+    cur.execute("SELECT status, cpu_time_seconds, execution_time_seconds, peak_memory_kb "
+                "FROM codeexec_run('x = 0\nfor i in range(3000000):\n    x += i\nprint(x > 0)')")
+    st, cpu, wall, _ = cur.fetchone()
+    check("CPU time of a busy call is its own (kernel clock)",
+          st == "ok" and 0.05 < cpu <= wall + 0.01, (st, cpu, wall))
+    cur.execute("SELECT status, peak_memory_kb FROM codeexec_run("
+                "'n = 96 * 1024 * 1024\nb = b\"x\" * n\nprint(len(b))', memory_mb => 512)")
+    st, rss = cur.fetchone()
+    check("peak memory of a call that fills 96 MiB is at least that (kernel VmHWM)",
+          st == "ok" and rss >= 96 * 1024, (st, rss))
+    cur.execute("SELECT status, cpu_time_seconds, peak_memory_kb FROM codeexec_run('print(1)')")
+    st, cpu, rss = cur.fetchone()
+    check("a small call reports small figures",
+          st == "ok" and 0 < cpu < 0.05 and 0 < rss < 96 * 1024, (st, cpu, rss))
+
+
 def test_server_killed(cur):
     victim = connect()
     vcur = victim.cursor()
@@ -355,7 +374,8 @@ def main():
     cur.execute("SELECT pg_backend_pid()")
     POSTMASTER = ppid_of(cur.fetchone()[0])
     for t in (test_basics, test_never_reused, test_random_state, test_allowlist_narrowed,
-              test_timeout, test_crash, test_sandbox_locked, test_cancel, test_no_leaks, test_server_killed,
+              test_timeout, test_crash, test_sandbox_locked, test_cancel, test_no_leaks, test_figures,
+              test_server_killed,
               test_socket_dir, test_prewarm_full):
         try:
             t(cur)

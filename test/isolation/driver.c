@@ -6,9 +6,13 @@
  *	  CPython with pre-imported modules, sandbox_lock) and then either runs
  *	  one C-level attack or a Python snippet, printing what happened.
  *
- *	  usage: driver [-r] c <attack> [arg]
+ *	  usage: driver [-r] [-p] c <attack> [arg]
+ *	         driver [-r] [-p] pre <attack> [arg]
  *	         driver [-r] py <module,module,...> <code>
  *	  -r requires every layer (sandbox_error on failure, exit 3).
+ *	  -p locks as a pooled fork-server child does: the filters precompiled,
+ *	  sandbox_lock_pooled(), then (c) sandbox_seal() before the attack, or
+ *	  (pre) the attack in between, where the hand-off calls still work.
  *	  The layer report goes to stderr as "REPORT <json>".
  *
  *-------------------------------------------------------------------------
@@ -33,6 +37,7 @@
 #include <sys/wait.h>
 
 #include "sandbox.h"
+#include "sandbox_int.h"
 
 static void
 drv_result(const char *what, long rc)
@@ -92,6 +97,22 @@ drv_attack(const char *name, const char *arg)
 
 		rc = execve(argv[0], argv, NULL);
 	}
+	else if (strcmp(name, "accept4") == 0)
+		rc = accept4(-1, NULL, NULL, 0);	/* EBADF if it reaches the kernel */
+	else if (strcmp(name, "sendmsg") == 0)
+	{
+		struct msghdr msg = {0};
+
+		rc = sendmsg(-1, &msg, 0);
+	}
+	else if (strcmp(name, "setrlimit") == 0)
+	{
+		struct rlimit rl = {.rlim_cur = 63, .rlim_max = 63};
+
+		rc = setrlimit(RLIMIT_NOFILE, &rl);	/* prlimit64 with a new limit */
+	}
+	else if (strcmp(name, "seccomp") == 0)
+		rc = syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */ , 0, NULL);
 	else if (strcmp(name, "x32") == 0)
 		rc = syscall(0x40000000 | SYS_getpid);	/* x32 ABI number */
 	else if (strcmp(name, "i386") == 0)
@@ -113,6 +134,7 @@ main(int argc, char **argv)
 {
 	char		err[512];
 	int			require = 0;
+	int			pooled = 0;
 	int			argi = 1;
 	struct rlimit rl;
 
@@ -121,12 +143,23 @@ main(int argc, char **argv)
 		require = 1;
 		argi++;
 	}
+	if (argi < argc && strcmp(argv[argi], "-p") == 0)
+	{
+		pooled = 1;
+		argi++;
+	}
 	if (argc - argi < 2)
 	{
 		fprintf(stderr, "usage: driver [-r] c <attack> [arg] | py <mods> <code>\n");
 		return 2;
 	}
 	if (sandbox_prepare(require, err, sizeof(err)) != 0)
+	{
+		fprintf(stderr, "sandbox_error: %s\n", err);
+		return 3;
+	}
+	/* the fork server compiles its filters before any limit is set */
+	if (pooled && sbx_seccomp_precompile(getpid(), err, sizeof(err)) != 0)
 	{
 		fprintf(stderr, "sandbox_error: %s\n", err);
 		return 3;
@@ -183,7 +216,18 @@ main(int argc, char **argv)
 		fflush(stderr);
 		_exit(rc == 0 ? 0 : 1);
 	}
-	if (sandbox_lock(require, err, sizeof(err)) != 0)
+	if (pooled)
+	{
+		sandbox_lock_pooled();
+		if (strcmp(argv[argi], "pre") == 0)
+			return drv_attack(argv[argi + 1], argc - argi > 2 ? argv[argi + 2] : NULL);
+		if (sandbox_seal(require, err, sizeof(err)) != 0)
+		{
+			fprintf(stderr, "sandbox_error: %s\n", err);
+			return 3;
+		}
+	}
+	else if (sandbox_lock(require, err, sizeof(err)) != 0)
 	{
 		fprintf(stderr, "sandbox_error: %s\n", err);
 		return 3;

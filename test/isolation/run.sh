@@ -191,12 +191,13 @@ print('SETHOSTNAME_OK' if r == 0 else 'SETHOSTNAME_FAILED errno %d' % ctypes.get
 	'SETHOSTNAME_OK' 'SETHOSTNAME_FAILED errno 1'
 
 # --- seccomp kills with a report naming the call; the waiter mirrors SIGSYS
-for attack in socket fork ptrace kill_parent mount unshare io_uring_setup bpf keyctl execve x32; do
+for attack in socket fork ptrace kill_parent mount unshare io_uring_setup bpf keyctl execve x32 \
+	accept4 sendmsg setrlimit seccomp; do
 	# through a pipe, as in the server (RLIMIT_FSIZE=0 forbids file output)
 	(cd / && runuser -u postgres -- "$PROD" -r c "$attack" 2>/dev/null | cat >"$WORK/out"; exit "${PIPESTATUS[0]}")
 	rc=$?
 	name=$attack
-	case $attack in fork) name=clone ;; kill_parent) name=kill ;; x32) name='' ;; esac
+	case $attack in fork) name=clone ;; kill_parent) name=kill ;; x32) name='' ;; setrlimit) name=prlimit64 ;; esac
 	if [ "$rc" = 159 ] && head -c 4 "$WORK/out" | grep -q CXR1 &&
 		grep -aq "killed" "$WORK/out" && grep -aq "forbidden system call ${name}" "$WORK/out"; then
 		ok "seccomp: $attack killed by SIGSYS with a response naming it"
@@ -204,6 +205,37 @@ for attack in socket fork ptrace kill_parent mount unshare io_uring_setup bpf ke
 		bad "seccomp: $attack (exit $rc)" "$(cat -v "$WORK/out")"
 	fi
 done
+
+# --- a pooled fork-server child: locked before its call, then sealed -------
+# The hand-off calls reach the kernel between sandbox_lock_pooled() and
+# sandbox_seal() (errno, or success), and are killed like any forbidden
+# call after the seal, together with everything the exec-mode policy kills.
+for attack in accept4 sendmsg setrlimit seccomp; do
+	(cd / && runuser -u postgres -- "$PROD" -r -p pre "$attack" 2>/dev/null | cat >"$WORK/out")
+	if grep -Eq "^$attack: (succeeded|refused errno=(9|14) )" "$WORK/out"; then
+		ok "pooled child: $attack works before the seal"
+	else
+		bad "pooled child: $attack before the seal" "$(cat -v "$WORK/out")"
+	fi
+done
+for attack in accept4 sendmsg setrlimit seccomp fork socket execve; do
+	(cd / && runuser -u postgres -- "$PROD" -r -p c "$attack" 2>/dev/null | cat >"$WORK/out"; exit "${PIPESTATUS[0]}")
+	rc=$?
+	name=$attack
+	case $attack in fork) name=clone ;; setrlimit) name=prlimit64 ;; esac
+	if [ "$rc" = 159 ] && grep -aq "forbidden system call ${name}" "$WORK/out"; then
+		ok "pooled child: $attack killed after the seal, naming it"
+	else
+		bad "pooled child: $attack after the seal (exit $rc)" "$(cat -v "$WORK/out")"
+	fi
+done
+REPORT=$(cd / && runuser -u postgres -- "$PROD" -r -p c none 2>&1 >/dev/null | sed -n 's/^REPORT //p')
+if grep -q '"layer":"seccomp","active":true' <<<"$REPORT" && ! grep -q 'not yet sealed' <<<"$REPORT"; then
+	ok "pooled child: the report shows the sealed policy"
+else
+	bad "pooled child: report after the seal" "$REPORT"
+fi
+
 (cd / && runuser -u postgres -- "$PROD" -r c open /usr/lib/python3.11/os.py 2>/dev/null | cat >"$WORK/out")
 if grep -q 'open: refused errno=13' "$WORK/out"; then ok "seccomp: open refused with EACCES, process goes on"; else bad "seccomp: open" "$(cat "$WORK/out")"; fi
 (cd / && runuser -u postgres -- "$PROD" -r c kill_self 2>/dev/null | cat >"$WORK/out")

@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ *
+ * forkserver_settle.h
+ *	  Ending a fork-server call when its response is complete, with the
+ *	  figures read from the live child (forkserver_settle.c).  Backend only.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CODEEXEC_FORKSERVER_SETTLE_H
+#define CODEEXEC_FORKSERVER_SETTLE_H
+
+#include "postgres.h"
+
+#include <time.h>
+
+#include "spawn.h"
+
+typedef struct FsSettle
+{
+	bool		ready;			/* pid and CPU clock known */
+	pid_t		pid;			/* the child, in our PID namespace */
+	clockid_t	cpu_clock;		/* its process CPU clock */
+	double		cpu_start;		/* that clock at the hello */
+} FsSettle;
+
+/* At the hello: the child's pid (pidfd fdinfo) and its CPU so far. */
+extern void fs_settle_begin(FsSettle *s, int pidfd);
+
+/*
+ * Whether `response` is one complete frame and, if so, the figures are
+ * read into result and the child is SIGKILLed (SPAWN_SETTLE_DONE).
+ */
+extern SpawnSettle fs_settle_try(FsSettle *s, int pidfd, const char *response,
+								 size_t response_len, SpawnResult *result);
+
+#endif
