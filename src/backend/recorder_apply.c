@@ -10,10 +10,16 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_extension.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "recorder_int.h"
@@ -21,22 +27,31 @@
 
 /*
  * recorder_apply_schema: the quoted schema of the codeexec extension in
- * this database, or NULL if it is not installed.
+ * this database, or NULL if it is not installed.  An index lookup in
+ * pg_extension rather than a query: it runs for every batch, and parsing
+ * and planning a query cost more than the lookup itself.
  */
 static char *
 recorder_apply_schema(void)
 {
-	int			rc;
-	bool		isnull;
-	Datum		d;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			nsp = InvalidOid;
+	char	   *name;
 
-	rc = SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e"
-					 " JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
-					 " WHERE e.extname = 'codeexec'", true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		return NULL;
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return pstrdup(quote_identifier(NameStr(*DatumGetName(d))));
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("codeexec"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		nsp = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	name = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
+	return name != NULL ? pstrdup(quote_identifier(name)) : NULL;
 }
 
 /*
