@@ -38,6 +38,19 @@ UPDATE codeexec_quota SET cpu_seconds_used = 10.0 WHERE user_id = 2003;
 SELECT (codeexec_run('print(1)', user_id => 2003)).status;
 SELECT codeexec_quota_status(2003) ->> 'cpu_seconds_remaining' AS cpu_left;
 
+-- the charge travels with the history row: it is exactly the recorded CPU
+SELECT codeexec_set_quota(2008, 100, '1 day', 10.0);
+SELECT (codeexec_run('print(1)', user_id => 2008)).status FROM generate_series(1, 3);
+SELECT abs(q.cpu_seconds_used - (SELECT sum(cpu_time_seconds) FROM codeexec_execution e
+										WHERE e.user_id = 2008)) < 1e-9 AS charge_is_recorded_cpu
+FROM codeexec_quota q WHERE q.user_id = 2008;
+-- without history it is sent on its own
+SET codeexec.history = off;
+SELECT codeexec_set_quota(2009, 100, '1 day', 10.0);
+SELECT (codeexec_run('print(1)', user_id => 2009)).status;
+SELECT cpu_seconds_used > 0 AS charged_without_history FROM codeexec_quota WHERE user_id = 2009;
+RESET codeexec.history;
+
 -- a zero limit admits nothing, even across a period reset
 SELECT codeexec_set_quota(2004, 0);
 UPDATE codeexec_quota SET period_end = now() - interval '1 second' WHERE user_id = 2004;

@@ -77,6 +77,7 @@ history_encode(StringInfo buf, const ExecRecord *rec)
 	pq_sendint32(buf, rec->memory_mb);
 	recorder_msg_put_text(buf, rec->sandbox_mode);
 	recorder_msg_put_text(buf, rec->tag);
+	pq_sendfloat8(buf, rec->has_user_id ? rec->charge_cpu_seconds : 0);
 }
 
 /*
@@ -88,6 +89,10 @@ static RecorderPrepared history_pending;
 static bool history_has_pending = false;
 static bool history_callbacks_registered = false;
 
+/* The charge history_charge() made ready, sent with a 'cancelled' row. */
+static RecorderPrepared history_pending_charge;
+static bool history_has_pending_charge = false;
+
 /*
  * history_send_pending: commit the pending record, if any, via the worker;
  * on abort wait for the commit (bounded) so the caller's next statement
@@ -96,16 +101,26 @@ static bool history_callbacks_registered = false;
 static void
 history_send_pending(bool wait_reply)
 {
+	if (history_has_pending_charge)
+	{
+		history_has_pending_charge = false;
+		(void) recorder_send_prepared(&history_pending_charge, wait_reply);
+	}
 	if (!history_has_pending)
 		return;
 	history_has_pending = false;
 	(void) recorder_send_prepared(&history_pending, wait_reply);
 }
 
-/* history_drop_pending: forget the pending record, if any. */
+/* history_drop_pending: forget the pending record and charge, if any. */
 static void
 history_drop_pending(void)
 {
+	if (history_has_pending_charge)
+	{
+		history_has_pending_charge = false;
+		recorder_discard(&history_pending_charge);
+	}
 	if (!history_has_pending)
 		return;
 	history_has_pending = false;
@@ -178,6 +193,22 @@ history_begin(const ExecRecord *rec)
 	pfree(buf.data);
 }
 
+/* history_charge: see history.h. */
+void
+history_charge(bool has_user_id, int64 user_id, double cpu_seconds)
+{
+	StringInfoData buf;
+
+	if (!has_user_id || !(cpu_seconds > 0) || !history_has_pending)
+		return;
+	initStringInfo(&buf);
+	pq_sendint64(&buf, user_id);
+	pq_sendfloat8(&buf, cpu_seconds);
+	recorder_prepare(&history_pending_charge, RECORDER_CHARGE, &buf);
+	history_has_pending_charge = true;
+	pfree(buf.data);
+}
+
 /*
  * history_record: commit one history row for rec through the recorder and
  * return its id; ends what history_begin() started.  May be called from a
@@ -198,16 +229,41 @@ history_record(const ExecRecord *rec)
 	history_encode(&buf, rec);
 	recorder_call(RECORDER_RECORD, &buf, &reply);
 	pfree(buf.data);
+	if (reply.ok && reply.errmsg[0] != '\0')
+		ereport(WARNING,
+				(errmsg("the CPU time of this call was not charged to user %lld's quota",
+						(long long) rec->user_id),
+				 errdetail("%s", reply.errmsg),
+				 errhint("The execution itself is recorded in codeexec_execution.")));
 	return reply.ok ? reply.id : -1;
+}
+
+typedef struct HistoryCharge
+{
+	int64		user_id;
+	double		cpu_seconds;
+	const char *schema;
+} HistoryCharge;
+
+static void
+history_apply_charge(void *arg)
+{
+	HistoryCharge *c = (HistoryCharge *) arg;
+
+	quota_apply_charge_amount(c->user_id, c->cpu_seconds, c->schema);
 }
 
 /*
  * history_apply_record: worker side.  Insert the row decoded from msg into
- * the extension's codeexec_execution table and return its id.
+ * the extension's codeexec_execution table and return its id.  A CPU charge
+ * the record carries is applied after it in a subtransaction of its own:
+ * should it fail (say, a lock_timeout on the quota row), the row still
+ * commits and `note` says why the charge did not.
  */
 int64
-history_apply_record(StringInfo msg, const char *schema)
+history_apply_record(StringInfo msg, const char *schema, char *note, size_t notelen)
 {
+	HistoryCharge charge;
 	Datum		values[HISTORY_NCOLS];
 	char		nulls[HISTORY_NCOLS];
 	bool		isnull;
@@ -246,6 +302,11 @@ history_apply_record(StringInfo msg, const char *schema)
 	HISTORY_GET(recorder_msg_get_text); /* sandbox_mode */
 	HISTORY_GET(recorder_msg_get_text); /* tag */
 #undef HISTORY_GET
+	charge.user_id = DatumGetInt64(values[0]);
+	charge.cpu_seconds = pq_getmsgfloat8(msg);
+	if (nulls[0] != ' ')
+		charge.cpu_seconds = 0; /* no user, no quota */
+	charge.schema = schema;
 	pq_getmsgend(msg);
 	Assert(i == HISTORY_NCOLS);
 
@@ -253,5 +314,8 @@ history_apply_record(StringInfo msg, const char *schema)
 						 false, 1) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "codeexec recorder: insert into codeexec_execution failed");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	note[0] = '\0';
+	if (charge.cpu_seconds > 0)
+		(void) recorder_apply_isolated(history_apply_charge, &charge, note, notelen);
 	return id;
 }

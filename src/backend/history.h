@@ -38,6 +38,9 @@ typedef struct ExecRecord
 	int32		memory_mb;
 	const char *sandbox_mode;	/* "exec", "forkserver", "gvisor" */
 	const char *tag;			/* NULL for SQL NULL */
+	double		charge_cpu_seconds; /* > 0: also charge this to user_id's
+									 * quota, in the recorder's same
+									 * transaction (history_charge) */
 } ExecRecord;
 
 extern int64 history_record(const ExecRecord *rec);
@@ -49,5 +52,14 @@ extern int64 history_record(const ExecRecord *rec);
  * HOLD_INTERRUPTS()/RESUME_INTERRUPTS() (it uses no SPI).
  */
 extern void history_begin(const ExecRecord *rec);
+
+/*
+ * After the run, with history on: the CPU time to charge to the user's
+ * quota.  history_record() then applies it together with the row (one
+ * recorder round trip instead of two); should the call end without
+ * history_record(), it is sent with the 'cancelled' row.  No-op without a
+ * user or for a non-positive amount.
+ */
+extern void history_charge(bool has_user_id, int64 user_id, double cpu_seconds);
 
 #endif

@@ -235,14 +235,27 @@ quota_apply_admit(StringInfo msg, const char *schema)
 	return quota_exec(&quota_consume_plan, schema, &key, NULL, SPI_OK_UPDATE) == 1;
 }
 
+/*
+ * quota_apply_charge_amount: worker side of a CPU charge, from
+ * quota_charge() or carried by a history record (history.c).
+ */
+void
+quota_apply_charge_amount(int64 user_id, double cpu_seconds, const char *schema)
+{
+	Datum		values[2];
+
+	values[0] = Int64GetDatum(user_id);
+	values[1] = Float8GetDatum(cpu_seconds);
+	(void) quota_exec(&quota_charge_plan, schema, values, NULL, SPI_OK_UPDATE);
+}
+
 /* quota_apply_charge: worker side of quota_charge(). */
 void
 quota_apply_charge(StringInfo msg, const char *schema)
 {
-	Datum		values[2];
+	int64		user_id = pq_getmsgint64(msg);
+	double		cpu_seconds = pq_getmsgfloat8(msg);
 
-	values[0] = Int64GetDatum(pq_getmsgint64(msg));
-	values[1] = Float8GetDatum(pq_getmsgfloat8(msg));
 	pq_getmsgend(msg);
-	(void) quota_exec(&quota_charge_plan, schema, values, NULL, SPI_OK_UPDATE);
+	quota_apply_charge_amount(user_id, cpu_seconds, schema);
 }

@@ -84,10 +84,60 @@ recorder_plan(RecorderPlan *rp, const char *schema)
 	return plan;
 }
 
+/*
+ * recorder_apply_isolated: fn(arg) in an internal subtransaction of the
+ * worker's transaction, so that an ERROR in it undoes only its own work.
+ * Returns true, or false with the error's message in errbuf (also logged).
+ */
+bool
+recorder_apply_isolated(void (*fn) (void *arg), void *arg, char *errbuf, size_t errlen)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	bool		ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		strlcpy(errbuf, edata->message, errlen);
+		ereport(LOG,
+				(errmsg("codeexec recorder: request failed: %s", edata->message)));
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+typedef struct RecorderApplyArg
+{
+	RecorderItem *item;
+	const char *schema;
+} RecorderApplyArg;
+
 /* recorder_apply_one: dispatch one request to its applier. */
 static void
-recorder_apply_one(RecorderItem *item, const char *schema)
+recorder_apply_one(void *arg)
 {
+	RecorderItem *item = ((RecorderApplyArg *) arg)->item;
+	const char *schema = ((RecorderApplyArg *) arg)->schema;
+
 	item->payload.cursor = 0;
 	switch (item->kind)
 	{
@@ -98,7 +148,9 @@ recorder_apply_one(RecorderItem *item, const char *schema)
 			quota_apply_charge(&item->payload, schema);
 			break;
 		case RECORDER_RECORD:
-			item->reply.id = history_apply_record(&item->payload, schema);
+			item->reply.id = history_apply_record(&item->payload, schema,
+												  item->reply.errmsg,
+												  sizeof(item->reply.errmsg));
 			break;
 		default:
 			elog(ERROR, "unknown codeexec recorder request kind %d", item->kind);
@@ -127,10 +179,12 @@ recorder_apply_batch(RecorderItem *items, int nitems)
 	if (schema != NULL)
 		schema = MemoryContextStrdup(cxt, schema);
 
+	MemoryContextSwitchTo(cxt);
 	for (int i = 0; i < nitems; i++)
 	{
 		RecorderItem *item = &items[i];
-		ResourceOwner owner = CurrentResourceOwner;
+		RecorderApplyArg arg = {item, schema};
+		char		failure[sizeof(item->reply.errmsg)];
 
 		if (schema == NULL)
 		{
@@ -139,33 +193,11 @@ recorder_apply_batch(RecorderItem *items, int nitems)
 					sizeof(item->reply.errmsg));
 			continue;
 		}
-
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt);
-		PG_TRY();
+		if (!recorder_apply_isolated(recorder_apply_one, &arg, failure, sizeof(failure)))
 		{
-			recorder_apply_one(item, schema);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
 			item->reply.ok = false;
-			strlcpy(item->reply.errmsg, edata->message, sizeof(item->reply.errmsg));
-			ereport(LOG,
-					(errmsg("codeexec recorder: request failed: %s", edata->message)));
-			FreeErrorData(edata);
+			strlcpy(item->reply.errmsg, failure, sizeof(item->reply.errmsg));
 		}
-		PG_END_TRY();
 	}
 
 	PopActiveSnapshot();

@@ -40,8 +40,18 @@ extern SPIPlanPtr recorder_plan(RecorderPlan *rp, const char *schema);
  * Worker side: apply one request inside the worker's transaction (SPI is
  * connected; schema is the extension's quoted schema name).
  */
-extern int64 history_apply_record(StringInfo msg, const char *schema);
+extern int64 history_apply_record(StringInfo msg, const char *schema,
+								  char *note, size_t notelen);
 extern bool quota_apply_admit(StringInfo msg, const char *schema);
 extern void quota_apply_charge(StringInfo msg, const char *schema);
+extern void quota_apply_charge_amount(int64 user_id, double cpu_seconds,
+									  const char *schema);
+
+/*
+ * Worker side: fn(arg) in a subtransaction of its own; false, with the
+ * error's message in errbuf, if it raised an ERROR (recorder_apply.c).
+ */
+extern bool recorder_apply_isolated(void (*fn) (void *arg), void *arg,
+									char *errbuf, size_t errlen);
 
 #endif

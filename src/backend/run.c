@@ -7,7 +7,8 @@
  *
  * Order of a codeexec_run call: encoding and argument checks (ERROR) ->
  * size limits (ERROR) -> quota_admit (false: status quota_exceeded) ->
- * concurrency slot -> helper -> redact + truncate -> quota_charge ->
+ * concurrency slot -> helper -> CPU charge (sent with the history row
+ * when history is on, else quota_charge) -> redact + truncate ->
  * history_record.  Every call that passes the argument checks records one
  * row (when codeexec.history is on) and returns its id.
  *
@@ -212,6 +213,7 @@ run_record(FunctionCallInfo fcinfo, const char *code, Jsonb *context,
 	rec.sandbox_mode = codeexec_spawn_mode_name(codeexec_spawn_mode);
 	rec.tag = PG_ARGISNULL(RUN_ARG_TAG) ? NULL :
 		text_to_cstring(PG_GETARG_TEXT_PP(RUN_ARG_TAG));
+	rec.charge_cpu_seconds = out->cpu_time_seconds;	/* < 0: nothing ran */
 	return history_record(&rec);
 }
 
@@ -282,8 +284,12 @@ codeexec_run(PG_FUNCTION_ARGS)
 	else
 	{
 		execute_helper_in_slot(&params, &out);
+		/* with history on, the charge travels with the history row */
+		if (codeexec_history)
+			history_charge(has_user_id, user_id, out.cpu_time_seconds);
+		else
+			quota_charge(has_user_id, user_id, Max(out.cpu_time_seconds, 0));
 		output_apply(&out, session, limits.max_output_bytes);
-		quota_charge(has_user_id, user_id, Max(out.cpu_time_seconds, 0));
 	}
 	if (session != NULL)
 		redactions = redact_counts(session);

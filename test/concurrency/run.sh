@@ -61,6 +61,27 @@ check "rollback: history rows = attempts" 120 "$(q "SELECT count(*) FROM codeexe
 check "rollback: exactly 100 counted" 100 "$(q "SELECT executions_used FROM codeexec_quota WHERE user_id = 2")"
 check "rollback: exactly 100 ran" 100 "$(jget "statuses.get('ok', 0)" <<<"$res")"
 check "rollback: no duplicate tag" 0 "$(q "SELECT count(*) FROM (SELECT tag FROM codeexec_execution WHERE user_id = 2 GROUP BY tag HAVING count(*) > 1) d")"
+# The CPU charge travels with each history row: concurrent and rolled-back
+# calls are charged exactly what their rows record.
+charge_sql() { echo "SELECT abs(q.cpu_seconds_used - (SELECT sum(cpu_time_seconds) FROM codeexec_execution e WHERE e.user_id = $1 AND e.cpu_time_seconds > 0)) < 1e-6 AND q.cpu_seconds_used > 0 FROM codeexec_quota q WHERE q.user_id = $1"; }
+check "exact quota: CPU charged = CPU recorded" t "$(q "$(charge_sql 1)")"
+check "rollback: CPU charged = CPU recorded" t "$(q "$(charge_sql 2)")"
+
+# 2b. The quota row is locked by another transaction when the charge comes
+# (the recorder gives up after its lock_timeout, 5 s): the call still
+# returns its result and its history row, with a WARNING that the CPU was
+# not charged.
+q "SELECT codeexec_set_quota(9, 100)" >/dev/null
+psql -X -q -c "SELECT pg_sleep(0.3)" -c "BEGIN" \
+	-c "SELECT 1 FROM codeexec_quota WHERE user_id = 9 FOR UPDATE" \
+	-c "SELECT pg_sleep(10)" -c "COMMIT" >/dev/null &
+locker=$!
+out=$(psql -X -At -c "SELECT status FROM codeexec_run(E'x = 0\\nwhile x < 30000000:\\n    x += 1\\nprint(x)', user_id => 9, timeout_ms => 20000)" 2>&1)
+wait "$locker"
+check "locked quota row: the call returns ok" ok "$(grep -v WARNING <<<"$out" | grep -v DETAIL | grep -v HINT)"
+check "locked quota row: WARNING that the CPU was not charged" 1 "$(grep -c "WARNING:  the CPU time of this call was not charged to user 9" <<<"$out")"
+check "locked quota row: the history row is kept" ok "$(q "SELECT status FROM codeexec_execution WHERE user_id = 9")"
+check "locked quota row: counted, not charged" "1|0" "$(q "SELECT executions_used, cpu_seconds_used FROM codeexec_quota WHERE user_id = 9")"
 
 # 3. Mixed: committing and rolling-back sessions on one quota at once.
 q "SELECT codeexec_set_quota(3, 50)" >/dev/null
