@@ -396,7 +396,8 @@ forkserver_register(void)
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("codeexec.forkserver_prewarm",
 							 "What idle fork-server children do before they take a call.",
-							 "off: nothing; on: run a warm-up snippet; full: also copy every "
+							 "off: nothing; on: run a warm-up snippet if not taken within 5 ms; "
+							 "full: always, after copying every "
 							 "resident page of the server's heap (for large allowlists such as "
 							 "numpy/pandas: fewer page faults per call, more memory per child).  "
 							 "Changing it restarts the fork server.",

@@ -45,7 +45,7 @@
  * (codeexec.forkserver_prewarm).
  */
 #define FORKSERVER_PREWARM_OFF	0	/* nothing */
-#define FORKSERVER_PREWARM_ON	1	/* narrow + one warm-up snippet */
+#define FORKSERVER_PREWARM_ON	1	/* narrow + one warm-up snippet, if idle 5 ms */
 #define FORKSERVER_PREWARM_FULL 2	/* and copy the server's resident heap first */
 
 typedef struct ForkserverExit

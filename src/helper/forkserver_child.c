@@ -53,6 +53,7 @@
 #include "wire.h"
 
 #define FS_ERRLEN 512
+#define FS_PREWARM_IDLE_MS 5	/* see fs_child_stays_idle() */
 
 /*
  * Run up to `nsnippets` executions of our own code.  In the server,
@@ -268,6 +269,24 @@ fs_child_run(int conn, HelperRequest *req, const char *setup_error, const char *
 	fs_child_linger(conn);
 }
 
+/*
+ * Whether no connection arrives within FS_PREWARM_IDLE_MS: only a child
+ * that would otherwise wait is worth warming.  Under back-to-back load a
+ * child is taken within a few milliseconds, and its warm-up would only
+ * compete with the running call for the CPUs (docs/forkserver.md).
+ */
+static int
+fs_child_stays_idle(void)
+{
+	struct pollfd pfd = {.fd = FORKSERVER_FD_LISTEN, .events = POLLIN};
+	int			rc;
+
+	do
+		rc = poll(&pfd, 1, FS_PREWARM_IDLE_MS);
+	while (rc < 0 && errno == EINTR);
+	return rc == 0;
+}
+
 void
 fs_child_main(const FsConfig *config, int slot, int pid_ns)
 {
@@ -284,14 +303,16 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	 * prewarm one snippet of our own takes most of the faults a real
 	 * execution would (hundreds; expensive under virtualisation).  That
 	 * moves them off the request path, at the price of more CPU per child
-	 * (it touches pages a given call might not): a latency/throughput
-	 * trade-off measured in docs/forkserver.md.  prewarm "full" first
+	 * (it touches pages a given call might not): worth it for a child that
+	 * waits anyway, a loss under back-to-back load, hence only after
+	 * FS_PREWARM_IDLE_MS without a call (docs/forkserver.md).  prewarm "full" first
 	 * copies every resident page of the server's heap
 	 * (forkserver_prefault.c): for allowlists like numpy/pandas, whose
 	 * calls touch thousands of inherited pages.
 	 */
 	free(malloc(64 * 1024));
-	if (config->prewarm >= FORKSERVER_PREWARM_ON)
+	if (config->prewarm == FORKSERVER_PREWARM_FULL ||
+		(config->prewarm == FORKSERVER_PREWARM_ON && fs_child_stays_idle()))
 	{
 		HelperRequest all;
 
