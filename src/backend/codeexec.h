@@ -45,4 +45,7 @@ extern bool codeexec_unsafe_no_py_guards;
 
 extern const char *codeexec_spawn_mode_name(int mode);
 
+/* extension_schema.c: the extension's schema here, or InvalidOid. */
+extern Oid	codeexec_extension_schema(void);
+
 #endif

@@ -111,21 +111,18 @@ fs_settle_try(FsSettle *s, int pidfd, const char *response, size_t response_len,
 {
 	char		path[64];
 	char		status[4096];
-	uint32		body;
+	int64		body;
 	long		hwm_kb;
 	double		cpu_end;
 
 	if (response_len < WIRE_HEADER_SIZE)
 		return SPAWN_SETTLE_NOT_YET;
-	if (!s->ready || memcmp(response, WIRE_RESPONSE_MAGIC, 4) != 0)
+	body = s->ready ? wire_parse_header(response, response_len, WIRE_RESPONSE_MAGIC) : -1;
+	if (body < 0)
 		return SPAWN_SETTLE_NO;
-	body = (uint32) (unsigned char) response[4] |
-		(uint32) (unsigned char) response[5] << 8 |
-		(uint32) (unsigned char) response[6] << 16 |
-		(uint32) (unsigned char) response[7] << 24;
-	if (response_len - WIRE_HEADER_SIZE < body)
+	if ((int64) (response_len - WIRE_HEADER_SIZE) < body)
 		return SPAWN_SETTLE_NOT_YET;
-	if (response_len - WIRE_HEADER_SIZE > body)
+	if ((int64) (response_len - WIRE_HEADER_SIZE) > body)
 		return SPAWN_SETTLE_NO;	/* bytes after the frame: decoded as malformed */
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int) s->pid);

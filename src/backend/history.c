@@ -22,6 +22,7 @@
 #include "utils/jsonb.h"
 
 #include "history.h"
+#include "quota.h"
 #include "recorder.h"
 #include "recorder_msg.h"
 
@@ -77,7 +78,7 @@ history_encode(StringInfo buf, const ExecRecord *rec)
 	pq_sendint32(buf, rec->memory_mb);
 	recorder_msg_put_text(buf, rec->sandbox_mode);
 	recorder_msg_put_text(buf, rec->tag);
-	pq_sendfloat8(buf, rec->has_user_id ? rec->charge_cpu_seconds : 0);
+	pq_sendfloat8(buf, rec->charge_cpu_seconds);	/* ignored without a user */
 }
 
 /*
@@ -199,11 +200,9 @@ history_charge(bool has_user_id, int64 user_id, double cpu_seconds)
 {
 	StringInfoData buf;
 
-	if (!has_user_id || !(cpu_seconds > 0) || !history_has_pending)
+	if (!history_has_pending ||
+		!quota_charge_payload(&buf, has_user_id, user_id, cpu_seconds))
 		return;
-	initStringInfo(&buf);
-	pq_sendint64(&buf, user_id);
-	pq_sendfloat8(&buf, cpu_seconds);
 	recorder_prepare(&history_pending_charge, RECORDER_CHARGE, &buf);
 	history_has_pending_charge = true;
 	pfree(buf.data);

@@ -135,13 +135,25 @@ quota_charge(bool has_user_id, int64 user_id, double cpu_seconds)
 	StringInfoData buf;
 	RecorderReply reply;
 
-	if (!has_user_id || !(cpu_seconds > 0))
+	if (!quota_charge_payload(&buf, has_user_id, user_id, cpu_seconds))
 		return;
-	initStringInfo(&buf);
-	pq_sendint64(&buf, user_id);
-	pq_sendfloat8(&buf, cpu_seconds);
 	recorder_call(RECORDER_CHARGE, &buf, &reply);
 	pfree(buf.data);
+}
+
+/*
+ * quota_charge_payload: the RECORDER_CHARGE request for a charge, in a new
+ * *buf, or false (nothing allocated) when there is nothing to charge.
+ */
+bool
+quota_charge_payload(StringInfo buf, bool has_user_id, int64 user_id, double cpu_seconds)
+{
+	if (!has_user_id || !(cpu_seconds > 0))
+		return false;
+	initStringInfo(buf);
+	pq_sendint64(buf, user_id);
+	pq_sendfloat8(buf, cpu_seconds);
+	return true;
 }
 
 static const Oid quota_types[4] = {INT8OID, INT4OID, FLOAT8OID, TEXTOID};

@@ -15,9 +15,13 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
+
 /* true: admitted (one execution consumed); false: over quota. */
 extern bool quota_admit(bool has_user_id, int64 user_id);
 extern void quota_charge(bool has_user_id, int64 user_id, double cpu_seconds);
+extern bool quota_charge_payload(StringInfo buf, bool has_user_id, int64 user_id,
+								 double cpu_seconds);
 
 /* Defines the codeexec.default_* quota GUCs; _PG_init calls it. */
 extern void quota_define_gucs(void);

@@ -10,47 +10,29 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/table.h"
 #include "access/xact.h"
-#include "catalog/pg_extension.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "codeexec.h"
 #include "recorder_int.h"
 #include "recorder_msg.h"
 
 /*
  * recorder_apply_schema: the quoted schema of the codeexec extension in
- * this database, or NULL if it is not installed.  An index lookup in
- * pg_extension rather than a query: it runs for every batch, and parsing
- * and planning a query cost more than the lookup itself.
+ * this database, or NULL if it is not installed.  An index lookup rather
+ * than a query: it runs for every batch, and parsing and planning a query
+ * cost more than the lookup itself.
  */
 static char *
 recorder_apply_schema(void)
 {
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	Oid			nsp = InvalidOid;
-	char	   *name;
+	Oid			nsp = codeexec_extension_schema();
+	char	   *name = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
 
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum("codeexec"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-		nsp = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	name = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
 	return name != NULL ? pstrdup(quote_identifier(name)) : NULL;
 }
 
@@ -184,7 +166,6 @@ recorder_apply_batch(RecorderItem *items, int nitems)
 	{
 		RecorderItem *item = &items[i];
 		RecorderApplyArg arg = {item, schema};
-		char		failure[sizeof(item->reply.errmsg)];
 
 		if (schema == NULL)
 		{
@@ -193,11 +174,9 @@ recorder_apply_batch(RecorderItem *items, int nitems)
 					sizeof(item->reply.errmsg));
 			continue;
 		}
-		if (!recorder_apply_isolated(recorder_apply_one, &arg, failure, sizeof(failure)))
-		{
+		if (!recorder_apply_isolated(recorder_apply_one, &arg, item->reply.errmsg,
+									 sizeof(item->reply.errmsg)))
 			item->reply.ok = false;
-			strlcpy(item->reply.errmsg, failure, sizeof(item->reply.errmsg));
-		}
 	}
 
 	PopActiveSnapshot();

@@ -21,22 +21,20 @@
  */
 #include "redact_internal.h"
 
-#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_extension.h"
-#include "commands/extension.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+
+#include "codeexec.h"
 
 #define REDACT_TABLE_NAME "codeexec_redaction_pattern"
 #define REDACT_JIT_STACK_MAX (1024 * 1024)
@@ -76,38 +74,13 @@ redact_relcache_callback(Datum arg, Oid relid)
 }
 
 /*
- * The schema an extension is installed in (PostgreSQL 15 does not export
- * get_extension_schema), or InvalidOid.
- */
-static Oid
-redact_extension_schema(Oid extoid)
-{
-	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	Oid			nspoid = InvalidOid;
-
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-		nspoid = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return nspoid;
-}
-
-/*
  * The OID of codeexec_redaction_pattern in the extension's schema.  ERROR
  * if the extension or the table is missing: redaction fails closed.
  */
 static Oid
 redact_lookup_table(void)
 {
-	Oid			extoid = get_extension_oid("codeexec", true);
-	Oid			nspoid = OidIsValid(extoid) ? redact_extension_schema(extoid) : InvalidOid;
+	Oid			nspoid = codeexec_extension_schema();
 	Oid			relid = OidIsValid(nspoid) ?
 		get_relname_relid(REDACT_TABLE_NAME, nspoid) : InvalidOid;
 

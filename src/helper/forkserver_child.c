@@ -22,7 +22,6 @@
  *	     seccomp filter (the hand-off calls are trapped again), narrows the
  *	     import allowlist to the call's and validates/runs exactly as exec
  *	     mode does (main.c), writing the CXR1 response on the connection;
- *
  *	  5. waits until the backend hangs up or kills it (fs_child_linger).
  *
  *	  Failures before the code runs are reported as a response with the
@@ -227,10 +226,6 @@ fs_child_lock(int *pidfd)
 }
 
 /*
- * Step 4 after the request is in: the call's limits, the seal, the
- * allowlist, run, respond.
- */
-/*
  * Whether the call's allowlist is the server's own, byte for byte (the
  * backend sends both in the same form): then this child already has it,
  * guard, cached module views and all, and narrowing would change nothing.
@@ -243,6 +238,10 @@ fs_child_has_allowlist(const HelperRequest *req, const FsConfig *config)
 		memcmp(req->imports, config->imports, config->imports_len) == 0;
 }
 
+/*
+ * Step 4 after the request is in: the call's limits, the seal, the
+ * allowlist, run, respond.
+ */
 static void __attribute__((noreturn))
 fs_child_run(int conn, HelperRequest *req, const FsConfig *config,
 			 const char *setup_error, const char *limits_error)

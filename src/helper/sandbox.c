@@ -231,11 +231,6 @@ sbx_set_no_new_privs(int require, char *errbuf, size_t errlen)
 }
 
 /*
- * sandbox_lock: no_new_privs, rlimit record, Landlock, seccomp (see
- * sandbox.h).  Seccomp goes last: its allowlist forbids the calls the
- * earlier steps make.
- */
-/*
  * sbx_check_rlimits: record the rlimits in force; -1 (with require) unless
  * all are finite.
  */
@@ -251,6 +246,11 @@ sbx_check_rlimits(int require, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/*
+ * sandbox_lock: no_new_privs, rlimit record, Landlock, seccomp (see
+ * sandbox.h).  Seccomp goes last: its allowlist forbids the calls the
+ * earlier steps make.
+ */
 int
 sandbox_lock(int require, char *errbuf, size_t errlen)
 {

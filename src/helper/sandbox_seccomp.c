@@ -79,8 +79,9 @@ typedef struct SbxProgram
 } SbxProgram;
 
 static SbxProgram sbx_progs[SBX_FILTER_COUNT];
-static int	sbx_prog_allowed;	/* the policy table's figures, for the report */
-static int	sbx_prog_errnoed;
+/* the policy table's figures for the report, counted when it is built */
+static int	sbx_policy_allowed;
+static int	sbx_policy_errnoed;
 static pid_t sbx_self_pid;		/* SBX_ARG_SELF_PID value; 0: getpid() */
 static int	sbx_names_ready;
 static const char *sbx_syscall_names[SBX_NAME_TABLE];
@@ -310,12 +311,13 @@ sbx_add_handoff_rule(scmp_filter_ctx ctx, SbxFilter which, const char *name)
  * or the libseccomp error with *failed naming the rule (NULL: set-up).
  */
 static int
-sbx_seccomp_build(SbxFilter which, scmp_filter_ctx *ctx, int *allowed, int *errnoed,
-				  const char **failed)
+sbx_seccomp_build(SbxFilter which, scmp_filter_ctx *ctx, const char **failed)
 {
 	int			rc;
 
 	*failed = NULL;
+	if (which != SBX_FILTER_SEAL)
+		sbx_policy_allowed = sbx_policy_errnoed = 0;
 	*ctx = seccomp_init(which == SBX_FILTER_SEAL ? SCMP_ACT_ALLOW : SCMP_ACT_TRAP);
 	if (*ctx == NULL)
 		return -ENOMEM;
@@ -329,7 +331,7 @@ sbx_seccomp_build(SbxFilter which, scmp_filter_ctx *ctx, int *allowed, int *errn
 
 		if (nr == __NR_SCMP_ERROR)
 			continue;			/* not a call of this architecture */
-		rc = sbx_add_rule(*ctx, r, nr, allowed, errnoed);
+		rc = sbx_add_rule(*ctx, r, nr, &sbx_policy_allowed, &sbx_policy_errnoed);
 		if (rc != 0)
 			*failed = r->name;
 	}
@@ -389,9 +391,7 @@ sbx_seccomp_precompile(pid_t self_pid, char *errbuf, size_t errlen)
 	{
 		scmp_filter_ctx ctx;
 		const char *failed;
-		int			allowed = 0;
-		int			errnoed = 0;
-		int			rc = sbx_seccomp_build(wanted[i], &ctx, &allowed, &errnoed, &failed);
+		int			rc = sbx_seccomp_build(wanted[i], &ctx, &failed);
 
 		if (rc != 0)
 		{
@@ -404,11 +404,6 @@ sbx_seccomp_precompile(pid_t self_pid, char *errbuf, size_t errlen)
 			sandbox_errorf(errbuf, errlen, "seccomp: exporting the compiled filter failed");
 			return -1;
 		}
-		if (wanted[i] == SBX_FILTER_POOLED)
-		{
-			sbx_prog_allowed = allowed;
-			sbx_prog_errnoed = errnoed;
-		}
 	}
 	if (sbx_install_reporter() == 0)	/* names resolved once, here */
 		signal(SIGSYS, SIG_DFL);
@@ -417,11 +412,11 @@ sbx_seccomp_precompile(pid_t self_pid, char *errbuf, size_t errlen)
 
 /*
  * sbx_seccomp_load: load filter `which`, precompiled or compiled now, on
- * every thread.  Returns 0 or -1 with the layer recorded as failed.
+ * every thread.  Returns 0; on failure the layer is recorded as failed and
+ * the result is -1 with `require` (errbuf set), 1 without.
  */
 static int
-sbx_seccomp_load(SbxFilter which, int require, char *errbuf, size_t errlen,
-				 int *allowed, int *errnoed)
+sbx_seccomp_load(SbxFilter which, int require, char *errbuf, size_t errlen)
 {
 	scmp_filter_ctx ctx;
 	const char *failed;
@@ -435,11 +430,9 @@ sbx_seccomp_load(SbxFilter which, int require, char *errbuf, size_t errlen,
 					&prog) != 0)
 			return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, errno,
 									  "seccomp(SECCOMP_SET_MODE_FILTER) of the precompiled filter") != 0 ? -1 : 1;
-		*allowed = sbx_prog_allowed;
-		*errnoed = sbx_prog_errnoed;
 		return 0;
 	}
-	rc = sbx_seccomp_build(which, &ctx, allowed, errnoed, &failed);
+	rc = sbx_seccomp_build(which, &ctx, &failed);
 	if (rc != 0)
 		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, -rc,
 								  "rule for %s", failed ? failed : "(set-up)") != 0 ? -1 : 1;
@@ -459,7 +452,7 @@ sbx_seccomp_record(const char *note)
 					  "allowlist: %d syscalls allowed (some with argument checks), "
 					  "%d refused with an errno, default SIGSYS trap reporting the call "
 					  "then killing; non-native architectures trapped%s",
-					  sbx_prog_allowed, sbx_prog_errnoed, note);
+					  sbx_policy_allowed, sbx_policy_errnoed, note);
 }
 
 /*
@@ -471,8 +464,6 @@ sbx_seccomp_record(const char *note)
 static int
 sbx_seccomp_lock(SbxFilter which, int require, char *errbuf, size_t errlen)
 {
-	int			allowed = 0;
-	int			errnoed = 0;
 	int			rc;
 
 	if (sandbox_layer_disabled(SBX_SECCOMP))
@@ -481,11 +472,9 @@ sbx_seccomp_lock(SbxFilter which, int require, char *errbuf, size_t errlen)
 	if (sbx_install_reporter() != 0)
 		return sandbox_layer_fail(SBX_SECCOMP, require, errbuf, errlen, errno,
 								  "sigaction(SIGSYS)");
-	rc = sbx_seccomp_load(which, require, errbuf, errlen, &allowed, &errnoed);
+	rc = sbx_seccomp_load(which, require, errbuf, errlen);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	sbx_prog_allowed = allowed;
-	sbx_prog_errnoed = errnoed;
 	sbx_seccomp_record(which == SBX_FILTER_POOLED ? "; hand-off calls not yet sealed" : "");
 	return 0;
 }
@@ -509,10 +498,7 @@ sbx_seccomp_apply_pooled(char *errbuf, size_t errlen)
 int
 sbx_seccomp_seal(int require, char *errbuf, size_t errlen)
 {
-	int			allowed = 0;
-	int			errnoed = 0;
-	int			rc = sbx_seccomp_load(SBX_FILTER_SEAL, require, errbuf, errlen,
-									  &allowed, &errnoed);
+	int			rc = sbx_seccomp_load(SBX_FILTER_SEAL, require, errbuf, errlen);
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
