@@ -190,20 +190,29 @@ r = libc.sethostname(b'pwned', 5)
 print('SETHOSTNAME_OK' if r == 0 else 'SETHOSTNAME_FAILED errno %d' % ctypes.get_errno())" \
 	'SETHOSTNAME_OK' 'SETHOSTNAME_FAILED errno 1'
 
-# --- seccomp kills with a report naming the call; the waiter mirrors SIGSYS
-for attack in socket fork ptrace kill_parent mount unshare io_uring_setup bpf keyctl execve x32 \
-	accept4 sendmsg setrlimit seccomp; do
-	# through a pipe, as in the server (RLIMIT_FSIZE=0 forbids file output)
-	(cd / && runuser -u postgres -- "$PROD" -r c "$attack" 2>/dev/null | cat >"$WORK/out"; exit "${PIPESTATUS[0]}")
+# expect_killed LABEL ATTACK [DRIVER OPTIONS...]: the production driver
+# run with the options and ATTACK dies of SIGSYS (exit 159) after writing a
+# complete 'killed' response naming the call.  Through a pipe, as in the
+# server (RLIMIT_FSIZE=0 forbids file output).
+expect_killed() {
+	local label=$1 attack=$2 rc name
+	shift 2
+	(cd / && runuser -u postgres -- "$PROD" -r "$@" c "$attack" 2>/dev/null | cat >"$WORK/out"; exit "${PIPESTATUS[0]}")
 	rc=$?
 	name=$attack
 	case $attack in fork) name=clone ;; kill_parent) name=kill ;; x32) name='' ;; setrlimit) name=prlimit64 ;; esac
 	if [ "$rc" = 159 ] && head -c 4 "$WORK/out" | grep -q CXR1 &&
 		grep -aq "killed" "$WORK/out" && grep -aq "forbidden system call ${name}" "$WORK/out"; then
-		ok "seccomp: $attack killed by SIGSYS with a response naming it"
+		ok "$label"
 	else
-		bad "seccomp: $attack (exit $rc)" "$(cat -v "$WORK/out")"
+		bad "$label (exit $rc)" "$(cat -v "$WORK/out")"
 	fi
+}
+
+# --- seccomp kills with a report naming the call; the waiter mirrors SIGSYS
+for attack in socket fork ptrace kill_parent mount unshare io_uring_setup bpf keyctl execve x32 \
+	accept4 sendmsg setrlimit seccomp; do
+	expect_killed "seccomp: $attack killed by SIGSYS with a response naming it" "$attack"
 done
 
 # --- a pooled fork-server child: locked before its call, then sealed -------
@@ -219,15 +228,7 @@ for attack in accept4 sendmsg setrlimit seccomp; do
 	fi
 done
 for attack in accept4 sendmsg setrlimit seccomp fork socket execve; do
-	(cd / && runuser -u postgres -- "$PROD" -r -p c "$attack" 2>/dev/null | cat >"$WORK/out"; exit "${PIPESTATUS[0]}")
-	rc=$?
-	name=$attack
-	case $attack in fork) name=clone ;; setrlimit) name=prlimit64 ;; esac
-	if [ "$rc" = 159 ] && grep -aq "forbidden system call ${name}" "$WORK/out"; then
-		ok "pooled child: $attack killed after the seal, naming it"
-	else
-		bad "pooled child: $attack after the seal (exit $rc)" "$(cat -v "$WORK/out")"
-	fi
+	expect_killed "pooled child: $attack killed after the seal, naming it" "$attack" -p
 done
 REPORT=$(cd / && runuser -u postgres -- "$PROD" -r -p c none 2>&1 >/dev/null | sed -n 's/^REPORT //p')
 if grep -q '"layer":"seccomp","active":true' <<<"$REPORT" && ! grep -q 'not yet sealed' <<<"$REPORT"; then
