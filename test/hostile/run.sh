@@ -185,8 +185,10 @@ before=$(grep '^fds: ' <<<"$out" | sed -n 1p); after=$(grep '^fds: ' <<<"$out" |
 	not_ok "backend fd count stable" "before=$before after=$after"
 
 sleep 0.3
-left=$(pgrep -af "$bindir/" || true)
-[ -z "$left" ] && ok "no fake helper process left" || not_ok "no fake helper process left" "$left"
+# pgrep exits 1 when nothing matches: the passing case (0: a match, 2+: error)
+left=$(pgrep -af "$bindir/")
+rc=$?
+[ "$rc" = 1 ] && ok "no fake helper process left" || not_ok "no fake helper process left" "pgrep exit $rc: $left"
 z=$(ps -eo pid=,stat=,comm= | awk '$2 ~ /^Z/ && $3 ~ /hostile|fake_helper|codeexec/')
 [ -z "$z" ] && ok "no zombie left" || not_ok "no zombie left" "$z"
 now=$(psql_q -c 'select pg_postmaster_start_time()')
