@@ -47,3 +47,9 @@ FROM codeexec_run(repeat('x = 1' || chr(10), 3000) || 'print("y" * 20000)',
 				  user_id => 1006) r;
 SELECT length(code) AS code_len, length(stdout) AS stdout_len
 FROM codeexec_execution WHERE user_id = 1006;
+
+-- Whether the recorder waits for the WAL flush of its commits is a server
+-- setting (postgresql.conf, ALTER SYSTEM), not a session's: one commit
+-- serves the requests of many sessions.  test/concurrency checks its effect.
+SHOW codeexec.recorder_synchronous_commit;
+SET codeexec.recorder_synchronous_commit = off;

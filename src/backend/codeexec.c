@@ -171,6 +171,7 @@ _PG_init(void)
 							 PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 
 	quota_define_gucs();
+	recorder_define_gucs();
 	forkserver_register();
 
 	MarkGUCPrefixReserved("codeexec");

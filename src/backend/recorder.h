@@ -48,6 +48,13 @@ extern void recorder_init(void);
 extern void recorder_require_preloaded(void);
 
 /*
+ * codeexec.recorder_synchronous_commit (recorder_apply.c): off makes the
+ * recorder's commits asynchronous (synchronous_commit = off for them).
+ */
+extern bool recorder_synchronous_commit;
+extern void recorder_define_gucs(void);
+
+/*
  * Send one request (payload encoded by recorder_msg.c) and wait for the
  * committed reply.  Raises ERROR if the worker reports a failure.
  */

@@ -13,6 +13,7 @@
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -20,6 +21,24 @@
 #include "codeexec.h"
 #include "recorder_int.h"
 #include "recorder_msg.h"
+
+bool		recorder_synchronous_commit = true;
+
+/*
+ * recorder_define_gucs: codeexec.recorder_synchronous_commit.  Called from
+ * _PG_init before MarkGUCPrefixReserved.  SIGHUP: the worker commits
+ * requests of every session together, so one setting serves them all.
+ */
+void
+recorder_define_gucs(void)
+{
+	DefineCustomBoolVariable("codeexec.recorder_synchronous_commit",
+							 "Whether the recorder waits for its commits (history rows, quota updates) to reach disk.",
+							 "off commits them with synchronous_commit = off: a call no longer waits for a WAL flush, "
+							 "but a crash can lose the last rows, even ones whose execution_id was returned.",
+							 &recorder_synchronous_commit, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+}
 
 /*
  * recorder_apply_schema: the quoted schema of the codeexec extension in
@@ -154,6 +173,16 @@ recorder_apply_batch(RecorderItem *items, int nitems)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+
+	/*
+	 * Like SET LOCAL: visibility is unchanged (the rows are visible to the
+	 * callers as soon as the commit returns); only the wait for the WAL
+	 * flush goes, and with it durability until the WAL writer flushes.
+	 * Otherwise synchronous_commit stays as the server is configured.
+	 */
+	if (!recorder_synchronous_commit)
+		(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 

@@ -132,7 +132,7 @@ def render(ctx):
         ", ".join(f"{l}={'on' if a else 'OFF'}" for l, a, _ in iso)), ""]
     for label, settings in ctx["settings"]:
         if settings:
-            L += [f"codeexec settings in phase `{label}`: " +
+            L += [f"settings in phase `{label}`: " +
                   ", ".join(f"`{n}={v}`" for n, v in settings), ""]
     rows, sums = latency_rows(ctx["latency"])
     L += ["## Latency, one client (ms)", "",

@@ -126,9 +126,12 @@ def isolation_report():
 
 
 def codeexec_settings():
-    """[(name, setting)] of every codeexec.* GUC the server knows."""
+    """[(name, setting)] of every codeexec.* GUC the server knows, and the
+    server's fsync and synchronous_commit."""
     with connect() as conn, conn.cursor() as cur:
-        cur.execute("SELECT name, setting FROM pg_settings WHERE name LIKE 'codeexec.%' ORDER BY name")
+        # fsync and synchronous_commit: whether a recorded call waits for a WAL flush
+        cur.execute("SELECT name, setting FROM pg_settings WHERE name LIKE 'codeexec.%'"
+                    " OR name IN ('fsync', 'synchronous_commit') ORDER BY name")
         return cur.fetchall()
 
 

@@ -166,5 +166,64 @@ else
 	check "not preloaded: private cluster starts" 0 1
 fi
 
+# 8. codeexec.recorder_synchronous_commit: with it on, every recorder commit
+# waits for a WAL flush (a private cluster keeps fsync on, so each flush is
+# counted in pg_stat_wal.wal_sync); with it off, the calls' commits leave
+# the flushing to the WAL writer.  A recorder reports its WAL statistics
+# when it exits (2 s after its last request), so each phase waits for that.
+if private_start walsync codeexec; then
+	(
+		export PGHOST="$work/cluster-walsync/sock" PGDATABASE=postgres
+		recorder_gone() {
+			for _ in $(seq 1 100); do
+				[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'codeexec recorder'")" = 0 ] && return 0
+				sleep 0.1
+			done
+			return 1
+		}
+		q "CREATE EXTENSION codeexec" >/dev/null
+		for mode in on off; do
+			q "ALTER SYSTEM SET codeexec.recorder_synchronous_commit = $mode" >/dev/null
+			q "SELECT pg_reload_conf()" >/dev/null
+			recorder_gone || echo "$mode=recorder did not exit"
+			before=$(q "SELECT wal_sync FROM pg_stat_wal")
+			for _ in $(seq 20); do echo "SELECT (codeexec_run('print(1)')).status;"; done |
+				psql -X -At -v ON_ERROR_STOP=1 | sort | uniq -c | awk '{print "'$mode'_statuses=" $1 "x" $2}'
+			recorder_gone || echo "$mode=recorder did not exit"
+			sleep 0.5
+			echo "$mode=$(($(q "SELECT wal_sync FROM pg_stat_wal") - before))"
+		done
+		echo "rows=$(q "SELECT count(*) FROM codeexec_execution")"
+		# a running recorder takes a new setting on reload (SIGHUP)
+		q "SELECT (codeexec_run('print(1)')).status" >/dev/null
+		pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'codeexec recorder'")
+		q "ALTER SYSTEM SET codeexec.recorder_synchronous_commit = on" >/dev/null
+		q "SELECT pg_reload_conf()" >/dev/null
+		sleep 0.3
+		before=$(q "SELECT wal_sync FROM pg_stat_wal")
+		for _ in $(seq 20); do echo "SELECT (codeexec_run('print(1)')).status;"; done | psql -X -At >/dev/null
+		echo "same_recorder=$([ -n "$pid" ] && [ "$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'codeexec recorder'")" = "$pid" ] && echo yes || echo "no ($pid)")"
+		recorder_gone || echo "reload=recorder did not exit"
+		sleep 0.5
+		echo "reload=$(($(q "SELECT wal_sync FROM pg_stat_wal") - before))"
+	) >"$work/walsync.out" 2>&1
+	r=$(cat "$work/walsync.out")
+	on=$(sed -n 's/^on=//p' <<<"$r")
+	off=$(sed -n 's/^off=//p' <<<"$r")
+	check "synchronous recorder: the 20 calls ran" 20xok "$(sed -n 's/^on_statuses=//p' <<<"$r")"
+	check "synchronous recorder: one WAL flush per call or more" yes \
+		"$([ "${on:-0}" -ge 20 ] 2>/dev/null && echo yes || echo "no ($r)")"
+	check "asynchronous recorder: the 20 calls ran" 20xok "$(sed -n 's/^off_statuses=//p' <<<"$r")"
+	check "asynchronous recorder: at most half as many WAL flushes as calls" yes \
+		"$([ "${off:-99}" -le 10 ] 2>/dev/null && echo yes || echo "no ($r)")"
+	check "asynchronous recorder: every row is there" 40 "$(sed -n 's/^rows=//p' <<<"$r")"
+	reload=$(sed -n 's/^reload=//p' <<<"$r")
+	check "running recorder: still the same process after the reload" yes "$(sed -n 's/^same_recorder=//p' <<<"$r")"
+	check "running recorder: synchronous again after the reload" yes \
+		"$([ "${reload:-0}" -ge 20 ] 2>/dev/null && echo yes || echo "no ($r)")"
+else
+	check "recorder synchronous commit: private cluster starts" 0 1
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
