@@ -30,8 +30,12 @@ import report
 import sql_mech
 from snippets import SNIPPETS, cli_code
 
-QUICK = {"max_n": 30, "budget_s": 3, "tp_snippets": ["print1"], "tp_seconds": 3}
-FULL = {"max_n": 500, "budget_s": 20, "tp_snippets": ["print1", "data"], "tp_seconds": 12}
+QUICK = {"max_n": 30, "budget_s": 3, "tp_snippets": ["print1"], "tp_seconds": 3, "spaced_n": 20}
+FULL = {"max_n": 500, "budget_s": 20, "tp_snippets": ["print1", "data"], "tp_seconds": 12,
+        "spaced_n": 300}
+# print(1) again with this pause before each call: an interactive client
+# (an agent that thinks between calls) rather than a loop
+SPACED_THINK_S = 0.02
 CLIENTS = [1, 2, 4, 8]
 REFS = ["codeexec forkserver", "codeexec exec"]
 PEERS = ["plpython3u", "python3 -I -S", "bwrap --unshare-all", "runsc do"]
@@ -120,6 +124,15 @@ def run_phase(label, snippets, quick, json_path):
                                      cfg["max_n"], cfg["budget_s"])
             latency.append((mech, snip, r))
 
+    spaced = []
+    if "print1" in snippets:
+        for mech in [m for m in sql_mech.MECHANISMS if m in usable]:
+            log(f"latency, {SPACED_THINK_S * 1000:.0f} ms apart: {mech} / print1")
+            r = sql_mech.measure(mech, SNIPPETS["print1"][0], expected["print1"],
+                                 cfg["spaced_n"], cfg["spaced_n"] * SPACED_THINK_S * 2, pm_pid,
+                                 think_s=SPACED_THINK_S)
+            spaced.append((mech, "print1", r))
+
     forkserver = {}
     if "codeexec forkserver" in usable:
         time.sleep(1.0)  # let the pool refill before looking at idle children
@@ -139,7 +152,8 @@ def run_phase(label, snippets, quick, json_path):
     result = {
         "label": label, "pg_version": pg_version, "availability": avail,
         "isolation": sql_mech.isolation_report(), "settings": settings,
-        "latency": latency, "throughput": throughput,
+        "latency": latency, "spaced": spaced, "spaced_think_ms": SPACED_THINK_S * 1000,
+        "throughput": throughput,
         "memory": {"forkserver": forkserver, "backend_rss": backend_rss,
                    "cluster_pss_kb": procs.tree_pss_kb(pm_pid)},
         "notes": notes, "seconds": time.monotonic() - started,
@@ -179,6 +193,8 @@ def write_report(paths, quick, out_dir):
            "availability": first["availability"], "isolation": first["isolation"],
            "settings": [(ph["label"], ph["settings"]) for ph in phases],
            "latency": [tuple(x) for ph in phases for x in ph["latency"]],
+           "spaced": [tuple(x) for ph in phases for x in ph.get("spaced", [])],
+           "spaced_think_ms": first.get("spaced_think_ms"),
            "throughput": [tuple(x) for ph in phases for x in ph["throughput"]],
            "memory": [(ph["label"], ph["memory"]) for ph in phases],
            "memory_default": first["memory"]["forkserver"],

@@ -85,14 +85,22 @@ def _verdict(value, ok):
     return value, "met" if ok else "**not met**"
 
 
-def target_rows(sums, throughput, mem_default):
-    """Issue 6's targets against this run's figures (fork-server mode)."""
+def target_rows(sums, throughput, mem_default, spaced_sums=None, think_ms=None):
+    """Issue 6's targets against this run's figures (fork-server mode).  The
+    latency targets are judged on the back-to-back loop; the spaced loop's
+    figures are shown beside them, not judged."""
     fs = "codeexec forkserver"
     rows = []
     p = sums.get((fs, "print1")) or {}
     p50, p99 = p.get("p50"), p.get("p99")
-    rows.append(["print(1) p50 ≤ 1 ms", *_verdict(_f(p50, 3) if p50 else None, p50 is not None and p50 <= 1)])
-    rows.append(["print(1) p99 ≤ 5 ms", *_verdict(_f(p99, 3) if p99 else None, p99 is not None and p99 <= 5)])
+    sp = (spaced_sums or {}).get((fs, "print1")) or {}
+    rows.append(["print(1) p50 ≤ 1 ms (back to back)",
+                 *_verdict(_f(p50, 3) if p50 else None, p50 is not None and p50 <= 1)])
+    rows.append(["print(1) p99 ≤ 5 ms (back to back)",
+                 *_verdict(_f(p99, 3) if p99 else None, p99 is not None and p99 <= 5)])
+    if sp.get("p50") is not None:
+        rows.append([f"for reference: print(1) p50 / p99 with {think_ms:.0f} ms between calls",
+                     f"{_f(sp['p50'], 3)} / {_f(sp['p99'], 3)}", "not judged"])
     for peer, factor in (("bwrap --unshare-all", 30), ("runsc do", 200)):
         q = (sums.get((peer, "print1")) or {}).get("p50")
         r = q / p50 if q and p50 else None
@@ -142,12 +150,21 @@ def render(ctx):
           "wait4 rusage for peers).", ""]
     L += _table(["mechanism", "snippet", "n", "first", "p50", "p90", "p99", "mean",
                  "CPU ms/exec", "errors"], rows)
+    spaced_rows, spaced_sums = latency_rows(ctx.get("spaced") or [])
+    if spaced_rows:
+        L += ["", f"## Latency, one client, {ctx['spaced_think_ms']:.0f} ms between calls (ms)", "",
+              "`print(1)` as above, with a pause before each call (not timed), as an "
+              "interactive client makes; with the fork server, the pooled children have warmed "
+              "themselves by then (docs/forkserver.md). CPU is per execution.", ""]
+        L += _table(["mechanism", "snippet", "n", "first", "p50", "p90", "p99", "mean",
+                     "CPU ms/exec", "errors"], spaced_rows)
     L += ["", "## Ratio: peer p50 / codeexec p50", ""]
     L += _table(["snippet", "peer", "peer p50 ms"] + [f"÷ {r}" for r in ctx["refs"]],
                 ratio_rows(sums, ctx["snippets"], ctx["peers"], ctx["refs"]))
     L += ["", "## Issue 6 targets (fork-server mode; informative, not a test)", ""]
     L += _table(["target", "this run", "verdict"],
-                target_rows(sums, ctx["throughput"], ctx.get("memory_default") or {}))
+                target_rows(sums, ctx["throughput"], ctx.get("memory_default") or {},
+                            spaced_sums, ctx.get("spaced_think_ms")))
     L += ["", "## Throughput (pgbench, executions/s)", ""]
     L += _table(["mechanism", "snippet", "clients", "tps", "CPU ms/exec", "errors"],
                 [[m, s, c, _f(r["tps"], 1), _f(r["cpu_ms_per_exec"]), r["error"] or "0"]

@@ -135,9 +135,10 @@ def codeexec_settings():
         return cur.fetchall()
 
 
-def measure(mech, code, expected, max_n, budget_s, pm_pid, min_n=3):
+def measure(mech, code, expected, max_n, budget_s, pm_pid, min_n=3, think_s=0.0):
     """Latency loop over one connection; same result shape as cli_mech.measure,
-    plus backend_rss_kb (the session's backend after the loop)."""
+    plus backend_rss_kb (the session's backend after the loop).  think_s: a
+    pause before each call (not timed), as an interactive client makes."""
     res = {"samples_ns": [], "cpu_s": 0.0, "errors": 0, "error_example": ""}
     conn = connect(MECHANISMS[mech])
     cur = conn.cursor()
@@ -151,6 +152,8 @@ def measure(mech, code, expected, max_n, budget_s, pm_pid, min_n=3):
     deadline = time.monotonic() + budget_s
     while len(res["samples_ns"]) < max_n and (
             time.monotonic() < deadline or len(res["samples_ns"]) < min_n):
+        if think_s:
+            time.sleep(think_s)
         t0 = time.perf_counter_ns()
         row = _safe_call(cur, mech, code)
         res["samples_ns"].append(time.perf_counter_ns() - t0)
