@@ -302,6 +302,21 @@ fs_child_stays_idle(void)
 	return rc == 0;
 }
 
+/*
+ * What the request's first malloc (64 kB, request.c) would trigger, done
+ * while idle: glibc consolidates the free fast-bin chunks inherited from
+ * the server, writing chunk headers all over the heap (~45 copy-on-write
+ * faults).  The block goes through a volatile pointer because a compiler
+ * may drop free(malloc(n)) as dead code, as GCC 12 did here.
+ */
+static void
+fs_child_consolidate_heap(void)
+{
+	void	   *volatile block = malloc(64 * 1024);
+
+	free(block);
+}
+
 void
 fs_child_main(const FsConfig *config, int slot, int pid_ns)
 {
@@ -313,8 +328,8 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	int			conn;
 
 	/*
-	 * Pre-fault while idle: the first request-sized malloc consolidates the
-	 * heap inherited from the server (~60 copy-on-write faults), and with
+	 * Pre-fault while idle: consolidate the heap inherited from the server
+	 * (fs_child_consolidate_heap), and with
 	 * prewarm one snippet of our own takes most of the faults a real
 	 * execution would (hundreds; expensive under virtualisation).  That
 	 * moves them off the request path, at the price of more CPU per child
@@ -325,7 +340,7 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	 * (forkserver_prefault.c): for allowlists like numpy/pandas, whose
 	 * calls touch thousands of inherited pages.
 	 */
-	free(malloc(64 * 1024));
+	fs_child_consolidate_heap();
 	if (config->prewarm == FORKSERVER_PREWARM_FULL ||
 		(config->prewarm == FORKSERVER_PREWARM_ON && fs_child_stays_idle()))
 	{
