@@ -102,6 +102,24 @@ def main():
           len(layers) >= 11 and not inactive, r.get("isolation"))
     check("isolation report: own PID namespace per child",
           "own namespace" in layers.get("pid_namespace", {}).get("detail", ""), layers.get("pid_namespace"))
+    # numpy registers no at-fork hook: its global RandomState, seeded when
+    # the server imported numpy, is reseeded in every child by the preload
+    # (numpy is installed by test/lib/setup.sh, so it is not optional here)
+    with_numpy = helper_tests.DEFAULT_IMPORTS + ["numpy", "pandas"]
+    srv_np = Server(sys.argv[1], imports=with_numpy)
+    draws = [srv_np.call("import numpy\nresult = int(numpy.random.randint(0, 2 ** 62))",
+                         imports=with_numpy).get("result") for _ in range(4)]
+    check("numpy: every child has its own global random state",
+          None not in draws and len(set(draws)) == len(draws), draws)
+    # pandas, warmed up in the server (codeexec_preload._warm_pandas), works
+    # in a child, and its sampling draws from that reseeded state too
+    code = ("import pandas as pd\ndf = pd.DataFrame({'a': range(1000)})\n"
+            "print(df.describe().loc['count', 'a'])\nresult = int(df.sample(1)['a'].iloc[0])")
+    runs = [srv_np.call(code, imports=with_numpy) for _ in range(4)]
+    check("pandas: describe() in a child", all(r.get("stdout") == "1000.0\n" for r in runs), runs[0])
+    samples = [r.get("result") for r in runs]
+    check("pandas: sample() differs between children", len(set(samples)) > 1, samples)
+    srv_np.stop()
     t = time.time()
     n = 50
     for _ in range(n):

@@ -69,6 +69,15 @@ ALWAYS = (
 )
 
 
+def _reseed_numpy():
+    """After a fork: give numpy's global RandomState (np.random.rand,
+    pandas' sample without random_state) fresh entropy.  It was seeded once,
+    when the fork server imported numpy, and numpy registers no at-fork
+    hook, so every child would otherwise draw the same numbers."""
+    import numpy.random
+    numpy.random.seed()
+
+
 def _try_import(name):
     try:
         __import__(name)
@@ -90,6 +99,9 @@ def preload(allowed, numeric_threads_env=True):
         top = name.partition(".")[0]
         for dep in LAZY_DEPENDENCIES.get(top, ()) + LAZY_DEPENDENCIES.get(name, ()):
             _try_import(dep)
+    if "numpy.random" in sys.modules:
+        import os
+        os.register_at_fork(after_in_child=_reseed_numpy)
     # warm caches that would otherwise load on first use
     import codecs
     for enc in ("utf-8", "latin-1", "ascii", "utf-16", "utf-32", "cp1252"):
@@ -116,3 +128,36 @@ def warm_up(allowed):
     if "unicodedata" in allowed and "unicodedata" in sys.modules:
         import unicodedata
         unicodedata.normalize("NFKC", "\uff45")
+    # numpy and pandas fill dtype, ufunc-dispatch and formatting caches on
+    # first use: done here, once in the fork server, instead of in every
+    # child.  A version whose API differs only loses the head start.
+    for name, warm in (("numpy", _warm_numpy), ("pandas", _warm_pandas)):
+        if name in allowed and name in sys.modules:
+            try:
+                warm()
+            except Exception:
+                pass
+
+
+def _warm_numpy():
+    """Common first-use paths of numpy; draws nothing from its global
+    random state (children must not share one: see _reseed_numpy)."""
+    import numpy as np
+    a = np.arange(100, dtype=float)
+    str(np.sqrt(a).reshape(10, 10))
+    str([a.mean(), a.std(), a.sum(), np.percentile(a, [25, 50, 75]), np.linalg.norm(a)])
+
+
+def _warm_pandas():
+    """Common first-use paths of pandas: construction, describe, printing,
+    grouping, sorting, counting, dates."""
+    import pandas as pd
+    df = pd.DataFrame({"k": list("abcab") * 4, "x": range(20),
+                       "y": [i / 3 for i in range(20)]})
+    str(df.describe())
+    str(df.describe(include="all"))
+    str(df)
+    str(df.groupby("k").agg(["mean", "sum"]))
+    df.sort_values("y").head().to_string()
+    str(df["k"].value_counts())
+    str(pd.to_datetime(["2024-01-02", "2024-03-04"]))
