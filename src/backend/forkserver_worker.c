@@ -13,11 +13,17 @@
  *	    and is served by the next server;
  *	  - fork + execs `codeexec-helper --server <pool> <require> <prewarm> <allowlist>`
  *	    with the exec-mode hygiene (signals reset, empty environment, only
- *	    fds 0 (lifeline), 1/2 (log) and 3 (socket), PDEATHSIG), restarts it
+ *	    fds 0 (lifeline), 1/2 (log), 3 (socket) and 4 (its replace pipe),
+ *	    PDEATHSIG), restarts it
  *	    as soon as it dies (at most once a second), and restarts it when a
  *	    setting it was started with changes on reload;
- *	  - kills it on shutdown (and it dies with the worker anyway:
- *	    PDEATHSIG and EOF on the lifeline; its children die with it).
+ *	  - replaces it when it asks to be (fd 4, FORKSERVER_FD_REPLACE: one of
+ *	    its children crashed, see forkserver_proto.h): the new server is
+ *	    started at once (at most once a second) and the old one, kept
+ *	    alive as the "draining" server, exits by itself once its running
+ *	    calls have ended;
+ *	  - kills both on shutdown (and they die with the worker anyway:
+ *	    PDEATHSIG and EOF on the lifeline; their children die with them).
  *
  *	  Main loop per PostgreSQL idiom: WaitLatch(... WL_EXIT_ON_PM_DEATH),
  *	  SIGCHLD sets the latch, SIGHUP reloads the configuration.
@@ -61,6 +67,9 @@ int			codeexec_forkserver_prewarm = FORKSERVER_PREWARM_ON;
 static pid_t fs_server_pid = 0;
 static int	fs_listen_fd = -1;
 static int	fs_lifeline_w = -1;
+static int	fs_replace_r = -1;	/* the server's "replace me" pipe */
+static pid_t fs_draining_pid = 0;	/* a replaced server finishing its calls */
+static int	fs_draining_lifeline_w = -1;
 static double fs_last_start = 0;
 static char fs_dir[MAXPGPATH];
 static char *fs_started_imports = NULL;
@@ -166,12 +175,13 @@ fs_allowlist_arg(void)
  * recipe in STYLE.md; only async-signal-safe calls, _exit on failure).
  */
 static void
-fs_worker_exec(const char *path, char **argv, int lifeline_r, pid_t parent)
+fs_worker_exec(const char *path, char **argv, int lifeline_r, int replace_w, pid_t parent)
 {
 	char	   *envp[1] = {NULL};
 	sigset_t	none;
 	int			lfd,
-				lifed;
+				lifed,
+				repd;
 
 	for (int sig = 1; sig < NSIG; sig++)
 		(void) signal(sig, SIG_DFL);
@@ -179,11 +189,13 @@ fs_worker_exec(const char *path, char **argv, int lifeline_r, pid_t parent)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if ((lfd = fcntl(fs_listen_fd, F_DUPFD, 16)) < 0 ||
 		(lifed = fcntl(lifeline_r, F_DUPFD, 16)) < 0 ||
+		(repd = fcntl(replace_w, F_DUPFD, 16)) < 0 ||
 		dup2(lifed, FORKSERVER_FD_LIFELINE) < 0 ||
 		dup2(2, 1) < 0 ||
-		dup2(lfd, FORKSERVER_FD_LISTEN) < 0)
+		dup2(lfd, FORKSERVER_FD_LISTEN) < 0 ||
+		dup2(repd, FORKSERVER_FD_REPLACE) < 0)
 		_exit(127);
-	if (syscall(SYS_close_range, FORKSERVER_FD_LISTEN + 1, ~0U, 0) < 0)
+	if (syscall(SYS_close_range, FORKSERVER_FD_REPLACE + 1, ~0U, 0) < 0)
 		_exit(127);
 	(void) setsid();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -201,6 +213,7 @@ fs_worker_start_server(void)
 	char	   *imports = fs_allowlist_arg();
 	char	   *argv[7];
 	int			lifeline[2];
+	int			replace[2];
 	pid_t		parent = getpid();
 	pid_t		pid;
 
@@ -220,18 +233,28 @@ fs_worker_start_server(void)
 		ereport(LOG, (errmsg("codeexec fork server: could not create a pipe: %m")));
 		return;
 	}
+	if (pipe2(replace, O_CLOEXEC | O_NONBLOCK) != 0)
+	{
+		close(lifeline[0]);
+		close(lifeline[1]);
+		ereport(LOG, (errmsg("codeexec fork server: could not create a pipe: %m")));
+		return;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0)
-		fs_worker_exec(codeexec_helper_path, argv, lifeline[0], parent);
+		fs_worker_exec(codeexec_helper_path, argv, lifeline[0], replace[1], parent);
 	close(lifeline[0]);
+	close(replace[1]);
 	if (pid < 0)
 	{
 		close(lifeline[1]);
+		close(replace[0]);
 		ereport(LOG, (errmsg("codeexec fork server: could not fork: %m")));
 		return;
 	}
 	fs_lifeline_w = lifeline[1];
+	fs_replace_r = replace[0];
 	fs_server_pid = pid;
 	if (fs_started_imports)
 		pfree(fs_started_imports);
@@ -244,6 +267,79 @@ fs_worker_start_server(void)
 	ereport(LOG,
 			(errmsg("codeexec fork server started (pid %d, pool of %d)",
 					(int) pid, codeexec_forkserver_pool_size)));
+}
+
+static void
+fs_worker_close_replace(void)
+{
+	if (fs_replace_r >= 0)
+		close(fs_replace_r);
+	fs_replace_r = -1;
+}
+
+/*
+ * Kill and reap a server (and, through PDEATHSIG, its children) and close
+ * its lifeline; *pid 0 and *lifeline_w -1 afterwards.
+ */
+static void
+fs_worker_kill(pid_t *pid, int *lifeline_w)
+{
+	if (*pid > 0)
+	{
+		(void) kill(*pid, SIGKILL);
+		while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		*pid = 0;
+	}
+	if (*lifeline_w >= 0)
+		close(*lifeline_w);
+	*lifeline_w = -1;
+}
+
+/*
+ * The server asked to be replaced (a byte on its replace pipe): it becomes
+ * the draining server, keeping its lifeline so its running calls finish,
+ * and the main loop starts a new one.  One draining server at a time: a
+ * second request while one drains kills the older (it is being asked to
+ * leave because of repeated crashes anyway).
+ */
+static void
+fs_worker_check_replace(void)
+{
+	char		buf[16];
+	ssize_t		n;
+
+	if (fs_replace_r < 0 || fs_server_pid == 0)
+		return;
+	n = read(fs_replace_r, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	fs_worker_close_replace();
+	if (n <= 0)
+		return;					/* EOF: it died; fs_worker_reap reports it */
+	/* its calls are killed */
+	fs_worker_kill(&fs_draining_pid, &fs_draining_lifeline_w);
+	ereport(LOG,
+			(errmsg("codeexec fork server (pid %d) had a child crash; starting a new server, whose children get a new memory layout",
+					(int) fs_server_pid),
+			 errdetail("The old server exits once its running calls have ended.")));
+	fs_draining_pid = fs_server_pid;
+	fs_draining_lifeline_w = fs_lifeline_w;
+	fs_server_pid = 0;
+	fs_lifeline_w = -1;
+	fs_publish(true, 0, false);
+}
+
+/* Reap the draining server if it has finished. */
+static void
+fs_worker_reap_draining(void)
+{
+	if (fs_draining_pid > 0 && waitpid(fs_draining_pid, NULL, WNOHANG) == fs_draining_pid)
+	{
+		fs_draining_pid = 0;
+		close(fs_draining_lifeline_w);
+		fs_draining_lifeline_w = -1;
+	}
 }
 
 /* Reap the server if it exited; true if it did. */
@@ -273,6 +369,7 @@ fs_worker_reap(void)
 	fs_server_pid = 0;
 	close(fs_lifeline_w);
 	fs_lifeline_w = -1;
+	fs_worker_close_replace();
 	fs_publish(true, 0, false);
 	/* 127: execve failed (see fs_worker_exec); calls fail instead of waiting */
 	SpinLockAcquire(&forkserver_shared->mutex);
@@ -281,22 +378,12 @@ fs_worker_reap(void)
 	return true;
 }
 
-/* Kill and reap the server (and, through PDEATHSIG, its children). */
+/* Stop the current server (the draining one, if any, is left alone). */
 static void
 fs_worker_stop_server(void)
 {
-	if (fs_server_pid > 0)
-	{
-		(void) kill(fs_server_pid, SIGKILL);
-		while (waitpid(fs_server_pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		fs_server_pid = 0;
-	}
-	if (fs_lifeline_w >= 0)
-	{
-		close(fs_lifeline_w);
-		fs_lifeline_w = -1;
-	}
+	fs_worker_close_replace();
+	fs_worker_kill(&fs_server_pid, &fs_lifeline_w);
 }
 
 /* before_shmem_exit: no fork server outlives its worker. */
@@ -304,6 +391,7 @@ static void
 fs_worker_exit(int code, Datum arg)
 {
 	fs_worker_stop_server();
+	fs_worker_kill(&fs_draining_pid, &fs_draining_lifeline_w);
 	if (forkserver_shared != NULL)
 		fs_publish(false, 0, false);
 }
@@ -351,9 +439,12 @@ forkserver_worker_main(Datum arg)
 				events |= WL_TIMEOUT;
 			}
 		}
-		(void) WaitLatch(MyLatch, events, timeout, PG_WAIT_EXTENSION);
+		if (fs_replace_r >= 0)
+			events |= WL_SOCKET_READABLE;
+		(void) WaitLatchOrSocket(MyLatch, events, fs_replace_r, timeout, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		fs_worker_check_replace();
 
 		if (ConfigReloadPending)
 		{
@@ -368,6 +459,7 @@ forkserver_worker_main(Datum arg)
 			}
 		}
 		(void) fs_worker_reap();
+		fs_worker_reap_draining();
 	}
 }
 

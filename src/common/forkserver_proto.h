@@ -19,6 +19,13 @@
  *	     ForkserverExit record into the exit pipe, then closes it.  EOF on
  *	     the exit pipe without a record means the server itself died.
  *
+ * Replacement: every child has the server's memory layout (addresses,
+ * stack canary), so a child that took a call and then crashed (SIGSEGV,
+ * SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP) may be someone probing it.
+ * The server then writes one byte on FORKSERVER_FD_REPLACE, kills its idle
+ * children, clones no more, and exits once its running children are gone;
+ * the worker starts a new server (a new exec: new layout) at once.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef CODEEXEC_FORKSERVER_PROTO_H
@@ -36,6 +43,7 @@
 /* Descriptor numbers of the helper in server mode (set by the worker). */
 #define FORKSERVER_FD_LIFELINE 0	/* EOF: the supervising worker is gone */
 #define FORKSERVER_FD_LISTEN 3	/* the listening Unix socket */
+#define FORKSERVER_FD_REPLACE 4 /* write one byte: "start my replacement" */
 
 /* argv[1] of the helper in server mode. */
 #define FORKSERVER_ARG "--server"

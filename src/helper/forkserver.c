@@ -8,7 +8,8 @@
  *	    codeexec-helper --server <pool size> <require 0|1> <prewarm 0|1|2> <allowlist>
  *
  *	  with fd 0 a lifeline pipe from the worker, fd 3 the listening Unix
- *	  socket backends connect to, fds 1 and 2 the server log.  It
+ *	  socket backends connect to, fd 4 a pipe to ask the worker for a
+ *	  replacement, fds 1 and 2 the server log.  It
  *
  *	  1. enters the namespaces every execution can share (user, IPC, UTS,
  *	     network, mount with the minimal root), keeping its capabilities
@@ -24,7 +25,10 @@
  *	  4. when a child reports (notify pipe) that it took a connection,
  *	     clones a replacement; when a child exits, reaps it and writes its
  *	     wait status and rusage into the child's exit pipe, which the
- *	     backend holds (forkserver_proto.h).
+ *	     backend holds (forkserver_proto.h);
+ *	  5. when a child that took a call crashes, hands over to a new server
+ *	     (fs_drain): every child shares this process's memory layout, so
+ *	     crash after crash must not let anyone map it out.
  *
  *	  It never reads a request or runs user code itself.  It dies with
  *	  the worker (PDEATHSIG, and EOF on the lifeline), and every child dies
@@ -49,6 +53,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -83,6 +88,11 @@ static int	fs_idle;
 static int	fs_notify[2] = {-1, -1};
 static int	fs_lifeline[2] = {-1, -1};
 static FsConfig fs_config;
+static int	fs_replace_fd = -1;		/* FORKSERVER_FD_REPLACE, if the worker gave one */
+static double fs_drain_started;	/* CLOCK_MONOTONIC seconds; 0: not draining */
+
+/* How long a replaced server waits for its running calls before it exits. */
+#define FS_DRAIN_MAX_S 300
 
 /* A line on the server log (fd 2), best effort. */
 static void
@@ -325,6 +335,67 @@ fs_read_notifications(void)
 }
 
 /*
+ * Signals that end a process that went wrong on its own, as a memory
+ * probe would make it (not SIGKILL: deadlines, cancels, the settle; not
+ * SIGSYS: a refused system call; not SIGXCPU: the CPU limit).
+ */
+static int
+fs_is_crash(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+		sig == SIGABRT || sig == SIGTRAP;
+}
+
+static double
+fs_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A child running a call crashed.  Every child is a fork of this process:
+ * same addresses, same stack-protector canary.  A process that is forked
+ * again after each crash is what lets an attacker guess such secrets a
+ * piece at a time (a wrong guess costs one crash, a right one survives).
+ * So this server retires: it asks the worker for a replacement (a fresh
+ * exec, so a fresh layout and canary), kills its idle children so no
+ * further call lands on this layout, clones no more, and exits once its
+ * running calls are over (main loop).
+ */
+static void
+fs_drain(int sig)
+{
+	fs_log("a child running a call died of signal %d (%s); handing over to a new server",
+		   sig, strsignal(sig));
+	fs_drain_started = fs_now();
+	if (fs_replace_fd >= 0)
+	{
+		if (write(fs_replace_fd, "R", 1) != 1)
+			fs_log("cannot ask the worker for a replacement: %s", strerror(errno));
+		close(fs_replace_fd);
+		fs_replace_fd = -1;
+	}
+	fs_read_notifications();	/* a child that just took a call is busy */
+	for (int s = 0; s < FS_MAX_CHILDREN; s++)
+		if (fs_children[s].state == FS_IDLE)
+			kill(fs_children[s].pid, SIGKILL);
+}
+
+/* Draining: true once no child is left (or the wait has lasted too long). */
+static int
+fs_drained(void)
+{
+	int			left = 0;
+
+	for (int s = 0; s < FS_MAX_CHILDREN; s++)
+		left += fs_children[s].state != FS_EMPTY;
+	return left == 0 || fs_now() - fs_drain_started > FS_DRAIN_MAX_S;
+}
+
+/*
  * Reap every exited child and hand its wait status and rusage to whoever
  * holds its exit pipe.  Returns how many died while still idle (they never
  * took a connection: a sign something is wrong when it keeps happening).
@@ -333,6 +404,7 @@ static int
 fs_reap(void)
 {
 	int			idle_deaths = 0;
+	int			crash_signal = 0;
 	int			status;
 	struct rusage ru;
 	pid_t		pid;
@@ -350,6 +422,8 @@ fs_reap(void)
 				fs_idle--;
 				idle_deaths++;
 			}
+			else if (WIFSIGNALED(status) && fs_is_crash(WTERMSIG(status)))
+				crash_signal = WTERMSIG(status);
 			rec.magic = FORKSERVER_EXIT_MAGIC;
 			rec.wait_status = status;
 			rec.cpu_usec = (int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
@@ -366,7 +440,9 @@ fs_reap(void)
 			break;
 		}
 	}
-	return idle_deaths;
+	if (crash_signal != 0 && fs_drain_started == 0)
+		fs_drain(crash_signal);
+	return fs_drain_started > 0 ? 0 : idle_deaths;
 }
 
 /* The worker is gone: take every child down and exit. */
@@ -386,8 +462,12 @@ fs_process_setup(void)
 	struct rlimit no_core = {0, 0};
 	struct pollfd pfd = {.fd = FORKSERVER_FD_LIFELINE, .events = POLLIN};
 	char		errbuf[512];
+	struct stat st;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* run by hand (tests), fd 4 may be anything: only a pipe is the worker's */
+	if (fstat(FORKSERVER_FD_REPLACE, &st) == 0 && S_ISFIFO(st.st_mode))
+		fs_replace_fd = FORKSERVER_FD_REPLACE;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		fs_die("prctl failed");
@@ -440,7 +520,13 @@ forkserver_main(int argc, char **argv)
 
 		int			wait_ms = backoff_ms;
 
-		if (backoff_ms < 0 && (wait_ms = fs_refill_wait_ms()) == 0)
+		if (fs_drain_started > 0)
+		{
+			if (fs_drained())
+				fs_shutdown();
+			wait_ms = 1000;
+		}
+		else if (backoff_ms < 0 && (wait_ms = fs_refill_wait_ms()) == 0)
 			wait_ms = fs_fill_pool() < 0 ? 100 : -1;
 		if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
 			fs_die("poll failed");

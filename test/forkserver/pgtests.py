@@ -220,14 +220,49 @@ def test_timeout(cur):
     check("timeout", r[0] == "timeout" and dt < 1.5, (r, dt))
 
 
+def servers():
+    """Fork servers of this cluster: helpers whose parent is not a helper
+    (two while a replaced one finishes its calls)."""
+    procs = helper_procs()
+    return sorted(p for p, (pp, _) in procs.items() if pp not in procs)
+
+
 def test_crash(cur):
+    """A crash hands over to a new server (fresh memory layout); the calls
+    running on the old one finish there (forkserver_proto.h)."""
+    layout = [run(cur, "print(id(None))")[1] for _ in range(2)]
+    check("children of one server share its memory layout", layout[0] and layout[0] == layout[1],
+          layout)
+    srv = server_pid(cur)
+    other = connect()
+    ocur = other.cursor()
+    result = {}
+
+    def go():
+        result["r"] = run(ocur, "x = 0\nfor i in range(60000000):\n    x += i\nprint(x)",
+                          timeout_ms=60000)
+    th = threading.Thread(target=go)
+    th.start()
+    check("a call is running on another child", wait_for(lambda: busy_child(srv), 5) is not None)
     cur.execute("SET codeexec.unsafe_no_py_guards = on")
     r = run(cur, "import os\nos.abort()")
     cur.execute("RESET codeexec.unsafe_no_py_guards")
     check("a crashed child is killed, the signal named",
           r[0] == "killed" and ("SIGSEGV" in (r[3] or "") or "SIGABRT" in (r[3] or "")), r)
+    new = wait_for(lambda: [p for p in servers() if p != srv], 3)
+    check("a crash hands over to a new server", new, servers())
     r = run(cur, "print(2)")
     check("next call after a crash is ok", r[0] == "ok", r)
+    th.join(60)
+    check("the call running during the crash completes on the old server",
+          result.get("r", ("",))[0] == "ok" and result["r"][1] == "%d\n" % (60000000 * 59999999 // 2),
+          result)
+    check("the old server exits once its calls are over",
+          wait_for(lambda: not os.path.exists("/proc/%d" % srv), 3), servers())
+    after = run(cur, "print(id(None))")[1]
+    check("the new server's children have a new memory layout", after and after != layout[0],
+          (layout[0], after))
+    other.close()
 
 
 def test_sandbox_locked(cur):
