@@ -404,7 +404,6 @@ static int
 fs_reap(void)
 {
 	int			idle_deaths = 0;
-	int			crash_signal = 0;
 	int			status;
 	struct rusage ru;
 	pid_t		pid;
@@ -422,8 +421,15 @@ fs_reap(void)
 				fs_idle--;
 				idle_deaths++;
 			}
-			else if (WIFSIGNALED(status) && fs_is_crash(WTERMSIG(status)))
-				crash_signal = WTERMSIG(status);
+			else if (WIFSIGNALED(status) && fs_is_crash(WTERMSIG(status)) &&
+					 fs_drain_started == 0)
+			{
+				/*
+				 * Before the exit record: once its backend has it, its next
+				 * call must find no idle child of this layout.
+				 */
+				fs_drain(WTERMSIG(status));
+			}
 			rec.magic = FORKSERVER_EXIT_MAGIC;
 			rec.wait_status = status;
 			rec.cpu_usec = (int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
@@ -440,8 +446,6 @@ fs_reap(void)
 			break;
 		}
 	}
-	if (crash_signal != 0 && fs_drain_started == 0)
-		fs_drain(crash_signal);
 	return fs_drain_started > 0 ? 0 : idle_deaths;
 }
 
