@@ -363,21 +363,21 @@ fs_now(void)
  * So this server retires: it asks the worker for a replacement (a fresh
  * exec, so a fresh layout and canary), kills its idle children so no
  * further call lands on this layout, clones no more, and exits once its
- * running calls are over (main loop).
+ * running calls are over (main loop).  Run by hand, without the worker's
+ * replace pipe, it carries on.
  */
 static void
 fs_drain(int sig)
 {
+	if (fs_replace_fd < 0)
+		return;					/* run by hand: nobody would replace us */
 	fs_log("a child running a call died of signal %d (%s); handing over to a new server",
 		   sig, strsignal(sig));
 	fs_drain_started = fs_now();
-	if (fs_replace_fd >= 0)
-	{
-		if (write(fs_replace_fd, "R", 1) != 1)
-			fs_log("cannot ask the worker for a replacement: %s", strerror(errno));
-		close(fs_replace_fd);
-		fs_replace_fd = -1;
-	}
+	if (write(fs_replace_fd, "R", 1) != 1)
+		fs_log("cannot ask the worker for a replacement: %s", strerror(errno));
+	close(fs_replace_fd);
+	fs_replace_fd = -1;
 	fs_read_notifications();	/* a child that just took a call is busy */
 	for (int s = 0; s < FS_MAX_CHILDREN; s++)
 		if (fs_children[s].state == FS_IDLE)
