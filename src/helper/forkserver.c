@@ -159,6 +159,18 @@ fs_single_threaded_libraries(void)
 }
 
 /*
+ * What the prewarm "full" probe does (forkserver_learn.c): a call's kind of
+ * work, all of it our own: the validator and runner on our snippets, and
+ * the allowlisted libraries' first-use paths.
+ */
+static void
+fs_probe_work(void)
+{
+	fs_warm_up(100);
+	pyrun_rewarm();
+}
+
+/*
  * Start CPython, pre-import the allowlist with the guard installed, and
  * freeze the GC: everything allocated so far moves to the permanent
  * generation, so a collection in a child never touches (and so never
@@ -183,6 +195,8 @@ fs_start_python(void)
 	req.imports_len = fs_config.imports_len;
 	if (pyrun_prepare(&req, 1, errbuf, sizeof(errbuf)) != PYRUN_OK)
 		fs_die(errbuf);
+	if (pyrun_prebuild_views(errbuf, sizeof(errbuf)) != PYRUN_OK)
+		fs_log("%s", errbuf);	/* calls build them, as before */
 	fs_warm_up(100);
 	r = PyObject_CallMethod(gc, "collect", NULL);
 	Py_XDECREF(r);
@@ -191,7 +205,7 @@ fs_start_python(void)
 		fs_die("gc.freeze() failed");
 	Py_DECREF(r);
 	Py_DECREF(gc);
-	fs_prefault_record();
+	fs_prefault_record(fs_config.prewarm == FORKSERVER_PREWARM_FULL ? fs_probe_work : NULL);
 }
 
 /*

@@ -64,16 +64,35 @@ extern int	fs_sandbox_server(char *errbuf, size_t errlen);
 extern int	fs_sandbox_child(int pid_ns, char *errbuf, size_t errlen);
 extern void fs_sandbox_precompile(void);
 
+/* A range of addresses [start, end). */
+typedef struct FsRange
+{
+	uintptr_t	start;
+	uintptr_t	end;
+} FsRange;
+
 /*
  * forkserver_prefault.c: the server opens /proc/self/maps before its
  * minimal root hides /proc and records its private writable mappings once
- * its heap is settled; an idle child copies their resident pages (breaking
- * copy-on-write) before its request arrives.  The descriptor is
- * close-on-exec and never survives into a child (fs_child_descriptors).
+ * its heap is settled, and which of their pages a call writes (`probe`
+ * does a call's kind of work; forkserver_learn.c); an idle child copies
+ * those pages (breaking copy-on-write) before its request arrives.  The
+ * descriptors are closed once the record is made.
  */
 extern void fs_prefault_open(void);
-extern void fs_prefault_record(void);
+extern void fs_prefault_record(void (*probe) (void));
 extern void fs_prefault_child(void);
+
+/*
+ * forkserver_learn.c: fs_learn_open before the minimal root; then
+ * fs_learn_written forks a probe that runs `work`, and stores in `out` (at
+ * most `max` runs) the pages of `ranges` resident in the server that the
+ * probe wrote.  Returns the number of runs, or -1.
+ */
+extern void fs_learn_open(void);
+extern void fs_learn_close(void);
+extern int	fs_learn_written(const FsRange *ranges, int nranges, void (*work) (void),
+							 FsRange *out, int max);
 
 /* forkserver.c: one line on the server log. */
 extern void fs_log_line(const char *text);

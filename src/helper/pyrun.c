@@ -228,6 +228,26 @@ pyrun_prepare(const HelperRequest *req, int guards, char *errbuf, size_t errlen)
 }
 
 int
+pyrun_prebuild_views(char *errbuf, size_t errlen)
+{
+	PyObject   *ret = PyObject_CallMethod(pyrun_runner, "prebuild_views", NULL);
+
+	if (ret == NULL)
+		return pyrun_error("building the module views", errbuf, errlen);
+	Py_DECREF(ret);
+	return PYRUN_OK;
+}
+
+void
+pyrun_rewarm(void)
+{
+	PyObject   *ret = PyObject_CallMethod(pyrun_runner, "rewarm", NULL);
+
+	Py_XDECREF(ret);
+	PyErr_Clear();
+}
+
+int
 pyrun_narrow(const HelperRequest *req, char *errbuf, size_t errlen)
 {
 	PyObject   *allowed = pyrun_allowlist(req);

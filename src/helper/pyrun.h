@@ -42,6 +42,18 @@ extern int	pyrun_prepare(const HelperRequest *req, int guards,
 extern int	pyrun_narrow(const HelperRequest *req, char *errbuf, size_t errlen);
 
 /*
+ * Run the allowlisted libraries' first-use paths again (the fork server's
+ * prewarm probe; pyrun_prepare ran them once).  Errors are ignored.
+ */
+extern void pyrun_rewarm(void);
+
+/*
+ * Fork server, after pyrun_prepare: build the module views user code gets
+ * on import, so children inherit them instead of each building its own.
+ */
+extern int	pyrun_prebuild_views(char *errbuf, size_t errlen);
+
+/*
  * Validate and/or run the request's code and fill *res (its text fields
  * point into Python objects kept alive until exit).  Returns a PYRUN_*
  * code; on PYRUN_NO_MEMORY the caller reports memory_limit.

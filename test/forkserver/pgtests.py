@@ -5,6 +5,7 @@ HELPER, the installed helper path).  Run as root: it inspects /proc of the
 cluster's processes.  Prints "N passed, N failed"; exits nonzero on failure.
 """
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -171,22 +172,32 @@ def test_prewarm_on_warms_idle_children(cur):
           (on_kb, off_kb))
 
 
+def learned_pages(srv):
+    """(pages a call writes, resident pages) the server logged for prewarm
+    full (forkserver_learn.c), or None."""
+    with open(os.environ["SERVER_LOG"]) as f:
+        found = re.findall(r"fork server %d\): prewarm full: a call writes (\d+) of the (\d+) resident"
+                           % srv, f.read())
+    return (int(found[0][0]), int(found[0][1])) if len(found) == 1 else None
+
+
 def test_prewarm_full(cur):
-    """prewarm = full: idle children hold their own copy of the server's
-    resident heap (much more private memory than with on), and calls
-    behave exactly as before: run, isolated from each other, sandboxed."""
+    """prewarm = full: idle children hold their own copy of the pages a
+    call writes (learned from a probe of the server's), and calls behave
+    exactly as before: run, isolated from each other, sandboxed."""
     cur.execute("SHOW codeexec.forkserver_pool_size")
     pool = int(cur.fetchone()[0])
-    srv, kids = server_with_prewarm(b"1", pool)
-    on_kb = max((private_kb(k) for k in kids), default=0)
     cur.execute("ALTER SYSTEM SET codeexec.forkserver_prewarm = full")
     cur.execute("SELECT pg_reload_conf()")
     try:
         srv, kids = server_with_prewarm(b"2", pool)
         check("prewarm full: the server restarts with it", srv is not None, srv)
-        full_kb = max((private_kb(k) for k in kids), default=0)
-        check("prewarm full: an idle child copied the resident heap",
-              full_kb >= 2 * on_kb and full_kb - on_kb > 1024, (on_kb, full_kb))
+        learned = learned_pages(srv) if srv else None
+        check("prewarm full learns the pages a call writes: a part of the heap",
+              learned is not None and 0 < learned[0] < learned[1], learned)
+        full_kb = min((private_kb(k) for k in kids), default=0)
+        check("prewarm full: an idle child holds its copy of those pages",
+              learned is not None and full_kb * 1024 >= learned[0] * 4096, (full_kb, learned))
         r1 = run(cur, "import json, math\njson.dumps = None\nresult = math.sqrt(16)")
         r2 = run(cur, "import json\nresult = json.dumps is None")
         check("prewarm full: calls run and do not see each other",
@@ -196,6 +207,57 @@ def test_prewarm_full(cur):
         cur.execute("RESET codeexec.unsafe_no_py_guards")
         check("prewarm full: the sandbox still kills a fork", r3[0] == "killed", r3)
     finally:
+        cur.execute("ALTER SYSTEM RESET codeexec.forkserver_prewarm")
+        cur.execute("SELECT pg_reload_conf()")
+        server_with_prewarm(b"1", pool)
+
+
+def private_dirty_kb(pid):
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith("Private_Dirty:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_library_allowlist(cur):
+    """numpy and pandas allowlisted: the module views user code imports are
+    built once in the server (a child used to write ~6 MB of inherited
+    pages building pandas' view), and prewarm = full copies only the pages
+    a probe of our own wrote (forkserver_learn.c), not the whole heap."""
+    cur.execute("SHOW codeexec.forkserver_pool_size")
+    pool = int(cur.fetchone()[0])
+    cur.execute("SHOW codeexec.allowed_imports")
+    libs = cur.fetchone()[0] + ", numpy, pandas"
+    cur.execute("ALTER SYSTEM SET codeexec.allowed_imports = %s", (libs,))
+    cur.execute("ALTER SYSTEM SET codeexec.forkserver_prewarm = full")
+    cur.execute("SELECT pg_reload_conf()")
+    try:
+        srv, kids = server_with_prewarm(b"2", pool)
+        check("numpy+pandas, prewarm full: the server starts", srv is not None and kids, srv)
+        idle_kb = min(private_dirty_kb(k) for k in kids)
+        holder = connect()
+        hcur = holder.cursor()
+        th = threading.Thread(target=lambda: run(
+            hcur, "import numpy as np\nimport pandas as pd\nwhile True: pass", timeout_ms=3000))
+        th.start()
+        busy = wait_for(lambda: busy_child(srv), 3)
+        grown = private_dirty_kb(busy) - idle_kb if busy else None
+        th.join(10)
+        holder.close()
+        check("importing numpy and pandas writes under 2 MB of inherited pages",
+              grown is not None and grown < 2048, grown)
+        learned = learned_pages(srv)
+        check("numpy+pandas: prewarm full learns a part of the heap",
+              learned is not None and 0 < learned[0] < learned[1], learned)
+        check("numpy+pandas: an idle child holds its copy of those pages",
+              learned is not None and idle_kb * 1024 >= learned[0] * 4096, (idle_kb, learned))
+        r = run(cur, "import numpy as np\nimport pandas as pd\nidx = np.arange(1000)\n"
+                     "df = pd.DataFrame({'a': idx, 'c': np.sqrt(idx)})\n"
+                     "print(df.describe().loc['count', 'a'])")
+        check("numpy+pandas, prewarm full: describe() runs", r[0] == "ok" and r[1] == "1000.0\n", r)
+    finally:
+        cur.execute("ALTER SYSTEM RESET codeexec.allowed_imports")
         cur.execute("ALTER SYSTEM RESET codeexec.forkserver_prewarm")
         cur.execute("SELECT pg_reload_conf()")
         server_with_prewarm(b"1", pool)
@@ -445,7 +507,7 @@ def main():
     for t in (test_basics, test_never_reused, test_random_state, test_allowlist_narrowed,
               test_timeout, test_crash, test_sandbox_locked, test_cancel, test_no_leaks, test_figures,
               test_server_killed, test_prewarm_on_warms_idle_children,
-              test_socket_dir, test_prewarm_full):
+              test_socket_dir, test_prewarm_full, test_library_allowlist):
         try:
             t(cur)
         except Exception as exc:  # a broken test is a failure, not a crash

@@ -143,14 +143,20 @@ def _warm_numpy():
     """Common first-use paths of numpy; draws nothing from its global
     random state (children must not share one: see _reseed_numpy)."""
     import numpy as np
+    i = np.arange(100)
     a = np.arange(100, dtype=float)
     str(np.sqrt(a).reshape(10, 10))
-    str([a.mean(), a.std(), a.sum(), np.percentile(a, [25, 50, 75]), np.linalg.norm(a)])
+    str((i * 37) % 101 / 7.0)
+    str([a.mean(), a.std(), a.sum(), a.min(), a.max(), np.median(a),
+         np.percentile(a, [25, 50, 75]), np.linalg.norm(a), np.cumsum(i)[-1]])
+    str(np.where(a > 50, a, 0).astype(int))
 
 
 def _warm_pandas():
-    """Common first-use paths of pandas: construction, describe, printing,
-    grouping, sorting, counting, dates."""
+    """Common first-use paths of pandas: construction from lists and from
+    numpy arrays, describe, printing, arithmetic, grouping, sorting,
+    counting, dates."""
+    import numpy as np
     import pandas as pd
     df = pd.DataFrame({"k": list("abcab") * 4, "x": range(20),
                        "y": [i / 3 for i in range(20)]})
@@ -161,3 +167,9 @@ def _warm_pandas():
     df.sort_values("y").head().to_string()
     str(df["k"].value_counts())
     str(pd.to_datetime(["2024-01-02", "2024-03-04"]))
+    idx = np.arange(200)
+    num = pd.DataFrame({"a": idx, "b": (idx * 37) % 101 / 7.0, "c": np.sqrt(idx)})
+    str(num.describe())
+    str((num["a"] * 2 + num["b"]).mean())
+    str(num[num["b"] > 3].head())
+    str(num.corr())

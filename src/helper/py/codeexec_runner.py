@@ -37,6 +37,33 @@ def prepare(allowed, guards):
         _state["guard"] = g
 
 
+def prebuild_views():
+    """Fork server: build now, once, the module views user code receives on
+    import (codeexec_guard.ImportGuard.view), for every allowlisted module.
+    A view of pandas copies the public names of hundreds of submodules:
+    built in a child, that wrote ~1,500 inherited pages per call importing
+    it.  Children inherit the cache; a call with a narrower allowlist
+    clears it (narrow()) and builds its own."""
+    g = _state["guard"]
+    if g is None:
+        return
+    for name in sorted(_state["allowed"]):
+        module = sys.modules.get(name)
+        if module is not None:
+            g.view(sys.modules[name.partition(".")[0]])
+            g.view(module)
+    for name in guard.C_LEVEL_IMPORTS:
+        if name in sys.modules:
+            g.view(sys.modules[name], keep_private=True)
+
+
+def rewarm():
+    """Run the allowlisted libraries' first-use paths again (prepare() ran
+    them once): the fork server's prewarm "full" probe, which records the
+    pages this writes."""
+    preload.warm_up(_state["allowed"])
+
+
 def narrow(allowed, guards):
     """Fork-server child: restrict the allowlist prepare() was given (the
     server's superset) to this call's.  The modules stay loaded; the
@@ -50,7 +77,8 @@ def narrow(allowed, guards):
     if g is not None and not guards:
         g.uninstall()
         _state["guard"] = None
-    elif g is not None:
+    elif g is not None and g.allowed != allowed:
+        # the views were built for the old list (prebuild_views)
         g.allowed = allowed
         g.views.clear()
 
