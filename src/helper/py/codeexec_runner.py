@@ -237,6 +237,19 @@ def run(code, context_json, cap, validate, validate_only, guards):
     return _execute(out, source, context_json, cap, guards)
 
 
+def _restricted_builtins():
+    """The builtins dict of user code, built once per process: one
+    execution per process (exec mode) or per child (fork server, where the
+    server's warm-up builds it), so none can see another's changes.
+    Building it per call took a reference to ~140 objects, most of them
+    static in libpython: a copy-on-write fault each in a fork-server child."""
+    b = _state.get("builtins")
+    if b is None or b[0] is not _state["guard"]:
+        b = (_state["guard"], guard.restricted_builtins(_state["guard"]))
+        _state["builtins"] = b
+    return b[1]
+
+
 def _execute(out, source, context_json, cap, guards):
     try:
         code_obj = compile(source, USER_FILENAME, "exec", dont_inherit=True)
@@ -266,7 +279,7 @@ def _execute(out, source, context_json, cap, guards):
     main = types.ModuleType("__main__")
     g = main.__dict__
     if guards:
-        g["__builtins__"] = guard.restricted_builtins(_state["guard"])
+        g["__builtins__"] = _restricted_builtins()
     else:
         g["__builtins__"] = builtins
     g["context"] = context
