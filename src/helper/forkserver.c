@@ -41,6 +41,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -509,6 +510,13 @@ forkserver_main(int argc, char **argv)
 	int			sfd;
 	int			backoff_ms = -1;
 
+	/*
+	 * No malloc fast bins: a child's first large malloc would consolidate
+	 * every fast-bin chunk it inherited, writing chunk headers all over the
+	 * heap (~50 copy-on-write faults per child).  CPython allocates small
+	 * objects itself, so the server barely notices.
+	 */
+	mallopt(M_MXFAST, 0);
 	fs_parse_args(argc, argv);
 	fs_process_setup();
 	fs_start_python();

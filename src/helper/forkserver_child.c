@@ -304,10 +304,12 @@ fs_child_stays_idle(void)
 
 /*
  * What the request's first malloc (64 kB, request.c) would trigger, done
- * while idle: glibc consolidates the free fast-bin chunks inherited from
- * the server, writing chunk headers all over the heap (~45 copy-on-write
- * faults).  The block goes through a volatile pointer because a compiler
- * may drop free(malloc(n)) as dead code, as GCC 12 did here.
+ * while idle: glibc consolidates any free fast-bin chunks, writing chunk
+ * headers all over the heap, and extends the heap.  The server runs without
+ * fast bins (forkserver_main), so a child inherits none and this is cheap;
+ * it still catches chunks a child's own start-up freed.  The block goes
+ * through a volatile pointer because a compiler may drop free(malloc(n))
+ * as dead code, as GCC 12 did here.
  */
 static void
 fs_child_consolidate_heap(void)
