@@ -40,7 +40,7 @@ HELPER_PY = $(sort $(wildcard src/helper/py/*.py))
 HELPER_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -fstack-protector-strong -Isrc/common -Isrc/helper \
 	$(shell $(PYTHON_CONFIG) --includes) -DCODEEXEC_PYTHON_HOME='"$(PYTHON_HOME)"'
-HELPER_LIBS = $(shell $(PYTHON_CONFIG) --embed --ldflags) -lseccomp
+HELPER_LIBS = $(shell $(PYTHON_CONFIG) --embed --ldflags) -lseccomp -Wl,-z,relro,-z,now
 
 all: $(HELPER)
 
