@@ -196,9 +196,9 @@ fs_start_python(void)
 	req.imports_len = fs_config.imports_len;
 	if (pyrun_prepare(&req, 1, errbuf, sizeof(errbuf)) != PYRUN_OK)
 		fs_die(errbuf);
-	if (pyrun_prebuild_views(errbuf, sizeof(errbuf)) != PYRUN_OK)
-		fs_log("%s", errbuf);	/* calls build them, as before */
 	fs_warm_up(100);
+	if (pyrun_server_ready(errbuf, sizeof(errbuf)) != PYRUN_OK)
+		fs_log("%s", errbuf);	/* children do that work, as before */
 	r = PyObject_CallMethod(gc, "collect", NULL);
 	Py_XDECREF(r);
 	r = PyObject_CallMethod(gc, "freeze", NULL);

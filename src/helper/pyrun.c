@@ -228,12 +228,12 @@ pyrun_prepare(const HelperRequest *req, int guards, char *errbuf, size_t errlen)
 }
 
 int
-pyrun_prebuild_views(char *errbuf, size_t errlen)
+pyrun_server_ready(char *errbuf, size_t errlen)
 {
-	PyObject   *ret = PyObject_CallMethod(pyrun_runner, "prebuild_views", NULL);
+	PyObject   *ret = PyObject_CallMethod(pyrun_runner, "server_ready", NULL);
 
 	if (ret == NULL)
-		return pyrun_error("building the module views", errbuf, errlen);
+		return pyrun_error("getting the fork server ready", errbuf, errlen);
 	Py_DECREF(ret);
 	return PYRUN_OK;
 }

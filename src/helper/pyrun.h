@@ -48,10 +48,11 @@ extern int	pyrun_narrow(const HelperRequest *req, char *errbuf, size_t errlen);
 extern void pyrun_rewarm(void);
 
 /*
- * Fork server, after pyrun_prepare: build the module views user code gets
- * on import, so children inherit them instead of each building its own.
+ * Fork server, after its warm-up runs: build the module views user code
+ * gets on import and drop the last run's leftovers, so that children
+ * inherit the one and need not free the other.
  */
-extern int	pyrun_prebuild_views(char *errbuf, size_t errlen);
+extern int	pyrun_server_ready(char *errbuf, size_t errlen);
 
 /*
  * Validate and/or run the request's code and fill *res (its text fields

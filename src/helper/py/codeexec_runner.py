@@ -37,24 +37,31 @@ def prepare(allowed, guards):
         _state["guard"] = g
 
 
-def prebuild_views():
-    """Fork server: build now, once, the module views user code receives on
-    import (codeexec_guard.ImportGuard.view), for every allowlisted module.
-    A view of pandas copies the public names of hundreds of submodules:
-    built in a child, that wrote ~1,500 inherited pages per call importing
-    it.  Children inherit the cache; a call with a narrower allowlist
-    clears it (narrow()) and builds its own."""
+def server_ready():
+    """Fork server, once its warm-up runs are done and before any child
+    exists: leave behind what every child would otherwise write.
+
+    - The module views user code receives on import
+      (codeexec_guard.ImportGuard.view), built now for every allowlisted
+      module.  A view of pandas copies the public names of hundreds of
+      submodules: built in a child, that wrote ~1,500 inherited pages per
+      call importing it.  A call with a narrower allowlist clears them
+      (narrow()) and builds its own.
+    - The last warm-up run's __main__ module and linecache entry, dropped
+      here: a child's call replaces both, and freeing them there wrote to
+      the pages of every object they held."""
     g = _state["guard"]
-    if g is None:
-        return
-    for name in sorted(_state["allowed"]):
-        module = sys.modules.get(name)
-        if module is not None:
-            g.view(sys.modules[name.partition(".")[0]])
-            g.view(module)
-    for name in guard.C_LEVEL_IMPORTS:
-        if name in sys.modules:
-            g.view(sys.modules[name], keep_private=True)
+    if g is not None:
+        for name in sorted(_state["allowed"]):
+            module = sys.modules.get(name)
+            if module is not None:
+                g.view(sys.modules[name.partition(".")[0]])
+                g.view(module)
+        for name in guard.C_LEVEL_IMPORTS:
+            if name in sys.modules:
+                g.view(sys.modules[name], keep_private=True)
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    linecache.cache.pop(USER_FILENAME, None)
 
 
 def rewarm():
@@ -78,7 +85,7 @@ def narrow(allowed, guards):
         g.uninstall()
         _state["guard"] = None
     elif g is not None and g.allowed != allowed:
-        # the views were built for the old list (prebuild_views)
+        # the views were built for the old list (server_ready)
         g.allowed = allowed
         g.views.clear()
 
