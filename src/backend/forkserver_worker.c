@@ -489,8 +489,8 @@ forkserver_register(void)
 	DefineCustomEnumVariable("codeexec.forkserver_prewarm",
 							 "What idle fork-server children do before they take a call.",
 							 "off: nothing; on: run a warm-up snippet if not taken within 5 ms; "
-							 "full: always, after copying every "
-							 "resident page of the server's heap (for large allowlists such as "
+							 "full: always, after copying the pages of the server's heap that a "
+							 "call writes, learned at start (for large allowlists such as "
 							 "numpy/pandas: fewer page faults per call, more memory per child).  "
 							 "Changing it restarts the fork server.",
 							 &codeexec_forkserver_prewarm, FORKSERVER_PREWARM_ON,

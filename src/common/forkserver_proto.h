@@ -54,7 +54,7 @@
  */
 #define FORKSERVER_PREWARM_OFF	0	/* nothing */
 #define FORKSERVER_PREWARM_ON	1	/* narrow + one warm-up snippet, if idle 5 ms */
-#define FORKSERVER_PREWARM_FULL 2	/* and copy the server's resident heap first */
+#define FORKSERVER_PREWARM_FULL 2	/* always, after copying the heap pages a call writes */
 
 typedef struct ForkserverExit
 {

@@ -285,6 +285,16 @@ fs_spawn(int slot)
 
 static double fs_refill_deferred_since;	/* ms; 0: not deferring */
 
+/* CLOCK_MONOTONIC in seconds. */
+static double
+fs_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int
 fs_busy_count(void)
 {
@@ -299,13 +309,10 @@ fs_busy_count(void)
 static int
 fs_refill_wait_ms(void)
 {
-	struct timespec now;
-	double		ms;
-
 	if (fs_idle < fs_config.pool_size && fs_idle > 0 && fs_busy_count() > 0)
 	{
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = now.tv_sec * 1e3 + now.tv_nsec / 1e6;
+		double		ms = fs_now() * 1e3;
+
 		if (fs_refill_deferred_since == 0)
 			fs_refill_deferred_since = ms;
 		if (ms - fs_refill_deferred_since < FS_REFILL_DELAY_MS)
@@ -359,15 +366,6 @@ fs_is_crash(int sig)
 {
 	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
 		sig == SIGABRT || sig == SIGTRAP;
-}
-
-static double
-fs_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*

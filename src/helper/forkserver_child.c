@@ -338,7 +338,7 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	 * (it touches pages a given call might not): worth it for a child that
 	 * waits anyway, a loss under back-to-back load, hence only after
 	 * FS_PREWARM_IDLE_MS without a call (docs/forkserver.md).  prewarm "full" first
-	 * copies every resident page of the server's heap
+	 * copies the pages of the server's heap a call writes
 	 * (forkserver_prefault.c): for allowlists like numpy/pandas, whose
 	 * calls touch thousands of inherited pages.
 	 */

@@ -120,6 +120,13 @@ fs_prefault_record(void (*probe) (void))
 	fs_learn_close();
 }
 
+/* Populate-write [start, start + len).  -1: unsupported (Linux < 5.14). */
+static int
+fs_prefault_populate(uintptr_t start, size_t len)
+{
+	return madvise((void *) start, len, MADV_POPULATE_WRITE) != 0 && errno == EINVAL ? -1 : 0;
+}
+
 /* Populate-write the resident pages of [start, end). 0, or -1: unsupported. */
 static int
 fs_prefault_range(uintptr_t start, uintptr_t end, size_t page)
@@ -142,9 +149,7 @@ fs_prefault_range(uintptr_t start, uintptr_t end, size_t page)
 				run++;
 				continue;
 			}
-			if (run > 0 &&
-				madvise((void *) (at + (i - run) * page), run * page, MADV_POPULATE_WRITE) != 0 &&
-				errno == EINVAL)
+			if (run > 0 && fs_prefault_populate(at + (i - run) * page, run * page) < 0)
 				return -1;
 			run = 0;
 		}
@@ -161,9 +166,9 @@ fs_prefault_child(void)
 	if (fs_nlearned >= 0)
 	{
 		for (int i = 0; i < fs_nlearned; i++)
-			if (madvise((void *) fs_learned[i].start, fs_learned[i].end - fs_learned[i].start,
-						MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
-				return;			/* no MADV_POPULATE_WRITE (Linux < 5.14) */
+			if (fs_prefault_populate(fs_learned[i].start,
+									 fs_learned[i].end - fs_learned[i].start) < 0)
+				return;
 		return;
 	}
 	for (int i = 0; i < fs_nranges; i++)

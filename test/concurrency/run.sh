@@ -174,38 +174,47 @@ fi
 if private_start walsync codeexec; then
 	(
 		export PGHOST="$work/cluster-walsync/sock" PGDATABASE=postgres
+		set_sync() {
+			q "ALTER SYSTEM SET codeexec.recorder_synchronous_commit = $1" >/dev/null
+			q "SELECT pg_reload_conf()" >/dev/null
+		}
+		recorder_pid() { q "SELECT pid FROM pg_stat_activity WHERE application_name = 'codeexec recorder'"; }
 		recorder_gone() {
 			for _ in $(seq 1 100); do
-				[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'codeexec recorder'")" = 0 ] && return 0
+				[ -z "$(recorder_pid)" ] && return 0
 				sleep 0.1
 			done
 			return 1
 		}
+		wal_syncs() { q "SELECT wal_sync FROM pg_stat_wal"; }
+		twenty_calls() {
+			for _ in $(seq 20); do echo "SELECT (codeexec_run('print(1)')).status;"; done |
+				psql -X -At -v ON_ERROR_STOP=1
+		}
+		# the WAL flushes since $2, once the recorder has exited (reported them)
+		syncs_since() {
+			recorder_gone || echo "$1=recorder did not exit"
+			sleep 0.5
+			echo "$1=$(($(wal_syncs) - $2))"
+		}
 		q "CREATE EXTENSION codeexec" >/dev/null
 		for mode in on off; do
-			q "ALTER SYSTEM SET codeexec.recorder_synchronous_commit = $mode" >/dev/null
-			q "SELECT pg_reload_conf()" >/dev/null
+			set_sync "$mode"
 			recorder_gone || echo "$mode=recorder did not exit"
-			before=$(q "SELECT wal_sync FROM pg_stat_wal")
-			for _ in $(seq 20); do echo "SELECT (codeexec_run('print(1)')).status;"; done |
-				psql -X -At -v ON_ERROR_STOP=1 | sort | uniq -c | awk '{print "'$mode'_statuses=" $1 "x" $2}'
-			recorder_gone || echo "$mode=recorder did not exit"
-			sleep 0.5
-			echo "$mode=$(($(q "SELECT wal_sync FROM pg_stat_wal") - before))"
+			before=$(wal_syncs)
+			twenty_calls | sort | uniq -c | awk '{print "'$mode'_statuses=" $1 "x" $2}'
+			syncs_since "$mode" "$before"
 		done
 		echo "rows=$(q "SELECT count(*) FROM codeexec_execution")"
 		# a running recorder takes a new setting on reload (SIGHUP)
 		q "SELECT (codeexec_run('print(1)')).status" >/dev/null
-		pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'codeexec recorder'")
-		q "ALTER SYSTEM SET codeexec.recorder_synchronous_commit = on" >/dev/null
-		q "SELECT pg_reload_conf()" >/dev/null
+		pid=$(recorder_pid)
+		set_sync on
 		sleep 0.3
-		before=$(q "SELECT wal_sync FROM pg_stat_wal")
-		for _ in $(seq 20); do echo "SELECT (codeexec_run('print(1)')).status;"; done | psql -X -At >/dev/null
-		echo "same_recorder=$([ -n "$pid" ] && [ "$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'codeexec recorder'")" = "$pid" ] && echo yes || echo "no ($pid)")"
-		recorder_gone || echo "reload=recorder did not exit"
-		sleep 0.5
-		echo "reload=$(($(q "SELECT wal_sync FROM pg_stat_wal") - before))"
+		before=$(wal_syncs)
+		twenty_calls >/dev/null
+		echo "same_recorder=$([ -n "$pid" ] && [ "$(recorder_pid)" = "$pid" ] && echo yes || echo "no ($pid)")"
+		syncs_since reload "$before"
 	) >"$work/walsync.out" 2>&1
 	r=$(cat "$work/walsync.out")
 	on=$(sed -n 's/^on=//p' <<<"$r")

@@ -4,6 +4,7 @@
 HELPER, the installed helper path).  Run as root: it inspects /proc of the
 cluster's processes.  Prints "N passed, N failed"; exits nonzero on failure.
 """
+import contextlib
 import os
 import re
 import signal
@@ -117,14 +118,31 @@ def test_never_reused(cur):
     check("a seed set by one call does not carry over", r2[2][2] != r1[2], (r1, r2))
 
 
-def private_kb(pid):
-    """Private_Clean + Private_Dirty of a process, in kB."""
+def rollup_kb(pid, fields=("Private_Clean:", "Private_Dirty:")):
+    """The sum of `fields` of /proc/<pid>/smaps_rollup, in kB (by default
+    the process's private memory)."""
     total = 0
     with open("/proc/%d/smaps_rollup" % pid) as f:
         for line in f:
-            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            if line.startswith(fields):
                 total += int(line.split()[1])
     return total
+
+
+@contextlib.contextmanager
+def server_settings(cur, pool, **settings):
+    """ALTER SYSTEM SET each codeexec.<name> = value and reload; on the way
+    out RESET them, reload and wait for the default server (prewarm on)."""
+    for name, value in settings.items():
+        cur.execute("ALTER SYSTEM SET codeexec.%s = %%s" % name, (value,))
+    cur.execute("SELECT pg_reload_conf()")
+    try:
+        yield
+    finally:
+        for name in settings:
+            cur.execute("ALTER SYSTEM RESET codeexec.%s" % name)
+        cur.execute("SELECT pg_reload_conf()")
+        server_with_prewarm(b"1", pool)
 
 
 def server_with_prewarm(level, pool):
@@ -157,16 +175,11 @@ def test_prewarm_on_warms_idle_children(cur):
     pool = int(cur.fetchone()[0])
     # Both servers are started here, with no call waiting: a child that
     # sees a connection in its first 5 ms skips its warm-up, by design.
-    cur.execute("ALTER SYSTEM SET codeexec.forkserver_prewarm = off")
-    cur.execute("SELECT pg_reload_conf()")
-    try:
+    with server_settings(cur, pool, forkserver_prewarm="off"):
         srv_off, kids = server_with_prewarm(b"0", pool)
-        off_kb = max((private_kb(k) for k in kids), default=0)
-    finally:
-        cur.execute("ALTER SYSTEM RESET codeexec.forkserver_prewarm")
-        cur.execute("SELECT pg_reload_conf()")
+        off_kb = max((rollup_kb(k) for k in kids), default=0)
     srv_on, kids = server_with_prewarm(b"1", pool)
-    on_kb = min((private_kb(k) for k in kids), default=0)
+    on_kb = min((rollup_kb(k) for k in kids), default=0)
     check("prewarm on: an idle child warms itself, unlike with off",
           srv_off is not None and srv_on is not None and on_kb - off_kb > 512,
           (on_kb, off_kb))
@@ -187,15 +200,13 @@ def test_prewarm_full(cur):
     exactly as before: run, isolated from each other, sandboxed."""
     cur.execute("SHOW codeexec.forkserver_pool_size")
     pool = int(cur.fetchone()[0])
-    cur.execute("ALTER SYSTEM SET codeexec.forkserver_prewarm = full")
-    cur.execute("SELECT pg_reload_conf()")
-    try:
+    with server_settings(cur, pool, forkserver_prewarm="full"):
         srv, kids = server_with_prewarm(b"2", pool)
         check("prewarm full: the server restarts with it", srv is not None, srv)
         learned = learned_pages(srv) if srv else None
         check("prewarm full learns the pages a call writes: a part of the heap",
               learned is not None and 0 < learned[0] < learned[1], learned)
-        full_kb = min((private_kb(k) for k in kids), default=0)
+        full_kb = min((rollup_kb(k) for k in kids), default=0)
         check("prewarm full: an idle child holds its copy of those pages",
               learned is not None and full_kb * 1024 >= learned[0] * 4096, (full_kb, learned))
         r1 = run(cur, "import json, math\njson.dumps = None\nresult = math.sqrt(16)")
@@ -206,18 +217,6 @@ def test_prewarm_full(cur):
         r3 = run(cur, "import posix\nposix.fork()")
         cur.execute("RESET codeexec.unsafe_no_py_guards")
         check("prewarm full: the sandbox still kills a fork", r3[0] == "killed", r3)
-    finally:
-        cur.execute("ALTER SYSTEM RESET codeexec.forkserver_prewarm")
-        cur.execute("SELECT pg_reload_conf()")
-        server_with_prewarm(b"1", pool)
-
-
-def private_dirty_kb(pid):
-    with open("/proc/%d/smaps_rollup" % pid) as f:
-        for line in f:
-            if line.startswith("Private_Dirty:"):
-                return int(line.split()[1])
-    return 0
 
 
 def test_library_allowlist(cur):
@@ -229,20 +228,17 @@ def test_library_allowlist(cur):
     pool = int(cur.fetchone()[0])
     cur.execute("SHOW codeexec.allowed_imports")
     libs = cur.fetchone()[0] + ", numpy, pandas"
-    cur.execute("ALTER SYSTEM SET codeexec.allowed_imports = %s", (libs,))
-    cur.execute("ALTER SYSTEM SET codeexec.forkserver_prewarm = full")
-    cur.execute("SELECT pg_reload_conf()")
-    try:
+    with server_settings(cur, pool, allowed_imports=libs, forkserver_prewarm="full"):
         srv, kids = server_with_prewarm(b"2", pool)
         check("numpy+pandas, prewarm full: the server starts", srv is not None and kids, srv)
-        idle_kb = min(private_dirty_kb(k) for k in kids)
+        idle_kb = min(rollup_kb(k, ("Private_Dirty:",)) for k in kids)
         holder = connect()
         hcur = holder.cursor()
         th = threading.Thread(target=lambda: run(
             hcur, "import numpy as np\nimport pandas as pd\nwhile True: pass", timeout_ms=3000))
         th.start()
         busy = wait_for(lambda: busy_child(srv), 3)
-        grown = private_dirty_kb(busy) - idle_kb if busy else None
+        grown = rollup_kb(busy, ("Private_Dirty:",)) - idle_kb if busy else None
         th.join(10)
         holder.close()
         check("importing numpy and pandas writes under 2 MB of inherited pages",
@@ -256,11 +252,6 @@ def test_library_allowlist(cur):
                      "df = pd.DataFrame({'a': idx, 'c': np.sqrt(idx)})\n"
                      "print(df.describe().loc['count', 'a'])")
         check("numpy+pandas, prewarm full: describe() runs", r[0] == "ok" and r[1] == "1000.0\n", r)
-    finally:
-        cur.execute("ALTER SYSTEM RESET codeexec.allowed_imports")
-        cur.execute("ALTER SYSTEM RESET codeexec.forkserver_prewarm")
-        cur.execute("SELECT pg_reload_conf()")
-        server_with_prewarm(b"1", pool)
 
 
 def test_random_state(cur):
