@@ -395,6 +395,25 @@ fs_drain(int sig)
 	for (int s = 0; s < FS_MAX_CHILDREN; s++)
 		if (fs_children[s].state == FS_IDLE)
 			kill(fs_children[s].pid, SIGKILL);
+
+	/*
+	 * Wait until they are gone (zombies, not reaped: fs_reap does that).
+	 * A child the kill woke in accept() but that has not run yet still
+	 * dequeues a connection that arrives meanwhile, before it looks at the
+	 * signal, and then dies with it: the caller's next call, sent as soon
+	 * as the exit record below arrives, would be lost that way.  A zombie
+	 * has closed its descriptors, so from here on only the new server's
+	 * children can take a connection.
+	 */
+	for (int s = 0; s < FS_MAX_CHILDREN; s++)
+		if (fs_children[s].state == FS_IDLE)
+		{
+			siginfo_t	info;
+
+			while (waitid(P_PID, fs_children[s].pid, &info, WEXITED | WNOWAIT) < 0 &&
+				   errno == EINTR)
+				;
+		}
 }
 
 /* Draining: true once no child is left (or the wait has lasted too long). */

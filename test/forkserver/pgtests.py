@@ -319,6 +319,83 @@ def test_crash(cur):
     other.close()
 
 
+ACCEPT4 = {"x86_64": 288, "aarch64": 242}   # system call numbers
+
+
+def in_accept(pid):
+    """Whether pid is blocked in accept4(): an idle pooled child."""
+    try:
+        with open("/proc/%d/syscall" % pid) as f:
+            return int(f.read().split()[0]) == ACCEPT4[os.uname().machine]
+    except (OSError, ValueError, IndexError, KeyError):
+        return False
+
+
+def test_crash_starved_idle_child(cur):
+    """The caller's next call after a crash is not lost to an idle child of
+    the old server that the server's SIGKILL woke but that has not run yet:
+    such a child still dequeues a connection that arrives meanwhile, then
+    dies with it.  A real-time spinner on the idle children's CPU keeps
+    them from running until the next call has connected."""
+    cpus = sorted(os.sched_getaffinity(0))
+    check("two CPUs to starve the idle children on one", len(cpus) >= 2, cpus)
+    if len(cpus) < 2:
+        return
+    hog, rest = cpus[-1], set(cpus[:-1])
+    cur.execute("SHOW codeexec.forkserver_pool_size")
+    pool = int(cur.fetchone()[0])
+    cur.execute("SELECT pg_backend_pid()")
+    backend = cur.fetchone()[0]
+    srv = wait_for(lambda: server_pid(cur), 5)
+    cur.execute("SET codeexec.unsafe_no_py_guards = on")
+    result = {}
+
+    def crash():
+        result["r"] = run(cur, "import os, time\ntime.sleep(0.6)\nos.abort()")
+    th = threading.Thread(target=crash)
+    th.start()
+
+    def children(accepting):
+        return [p for p, (pp, _) in helper_procs().items()
+                if pp == srv and in_accept(p) == accepting]
+    busy = wait_for(lambda: children(False), 0.3)     # the crashing call's child
+    idle = wait_for(lambda: (lambda ps: ps if len(ps) == pool else None)(children(True)), 0.3)
+    spinner = None
+    try:
+        for pid in [0, backend, srv] + (busy or []):
+            os.sched_setaffinity(pid, rest)
+        for pid in idle or ():
+            os.sched_setaffinity(pid, {hog})
+        # bounded: with RT throttling off, nothing else would stop it
+        spinner = subprocess.Popen(
+            ["chrt", "-f", "10", "/usr/bin/python3", "-c",
+             "import os, time\nos.sched_setaffinity(0, {%d})\nend = time.time() + 3\n"
+             "while time.time() < end: pass" % hog])
+        th.join(10)
+        nxt = {}
+
+        def next_call():
+            nxt["r"] = run(cur, "print(1)")
+        th2 = threading.Thread(target=next_call)
+        th2.start()
+        time.sleep(0.02)        # connected, queued on the listening socket
+        spinner.kill()
+        th2.join(10)
+    finally:
+        if spinner is not None:
+            spinner.kill()
+            spinner.wait()
+        for pid in (0, backend):
+            os.sched_setaffinity(pid, set(cpus))
+        cur.execute("RESET codeexec.unsafe_no_py_guards")
+    check("starved idle children: the pool was full while the crashing call ran",
+          busy and idle, (busy, idle))
+    check("starved idle children: the crashed call is killed",
+          result.get("r", ("",))[0] == "killed", result)
+    check("starved idle children: the next call after the crash is not lost",
+          nxt.get("r", ("",))[:2] == ("ok", "1\n"), nxt)
+
+
 def test_sandbox_locked(cur):
     """The precompiled seccomp filter and the mount namespace really apply
     in a pooled child (Python guards off, so only the OS layers stand)."""
@@ -498,7 +575,8 @@ def main():
     cur.execute("SELECT pg_backend_pid()")
     POSTMASTER = ppid_of(cur.fetchone()[0])
     for t in (test_basics, test_never_reused, test_random_state, test_allowlist_narrowed,
-              test_timeout, test_crash, test_sandbox_locked, test_cancel, test_no_leaks, test_figures,
+              test_timeout, test_crash, test_crash_starved_idle_child, test_sandbox_locked,
+              test_cancel, test_no_leaks, test_figures,
               test_server_killed, test_prewarm_on_warms_idle_children,
               test_socket_dir, test_prewarm_full, test_library_allowlist):
         try:
