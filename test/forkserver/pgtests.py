@@ -255,8 +255,12 @@ def test_library_allowlist(cur):
 
 
 def test_random_state(cur):
-    vals = [run(cur, "import random\nresult = random.getrandbits(64)")[2] for _ in range(6)]
-    check("every call has its own random state", len(set(vals)) == len(vals), vals)
+    # 64 random bits as four short numbers: one 16-20 digit number is
+    # Luhn-valid one time in ten and then redacted as a card number, and two
+    # redacted results compare equal (this failed in CI)
+    vals = [run(cur, "import random\nresult = [random.getrandbits(16) for _ in range(4)]")[2]
+            for _ in range(6)]
+    check("every call has its own random state", len(set(map(str, vals))) == len(vals), vals)
 
 
 def test_allowlist_narrowed(cur):
