@@ -60,7 +60,10 @@ typedef struct RedactRow
 
 /*
  * Relcache callback: forget the current set when our table (or everything)
- * is invalidated.  Must not do catalog access or ERROR: it only records.
+ * is invalidated, and the table's OID with it: the invalidation may be the
+ * table being dropped (DROP EXTENSION, then CREATE EXTENSION in the same
+ * session), and the next set must be read from the table that exists
+ * then.  Must not do catalog access or ERROR: it only records.
  */
 static void
 redact_relcache_callback(Datum arg, Oid relid)
@@ -68,8 +71,7 @@ redact_relcache_callback(Datum arg, Oid relid)
 	if (relid == InvalidOid || relid == redact_table_oid)
 	{
 		redact_inval_count++;
-		if (relid == InvalidOid)
-			redact_table_oid = InvalidOid;
+		redact_table_oid = InvalidOid;
 	}
 }
 

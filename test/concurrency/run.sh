@@ -108,7 +108,27 @@ check "kill: recorded as cancelled" 5 "$(q "SELECT count(*) FROM codeexec_execut
 check "kill: counted" 5 "$(q "SELECT executions_used FROM codeexec_quota WHERE user_id = 4")"
 check "kill: no backend left" 0 "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%while True%' AND pid <> pg_backend_pid()")"
 
-# 5. The idle recorder worker lets DROP DATABASE through.
+# 5. The extension dropped and created again in another schema, in one
+# session, while the recorder runs: the session's cached redaction patterns
+# and the recorder's cached history table must both follow it (the session
+# used to fail with "could not open relation with OID ...").
+recorder_here="SELECT pid FROM pg_stat_activity WHERE application_name = 'codeexec recorder' AND datname = current_database()"
+out=$(psql -X -At -q -v ON_ERROR_STOP=1 \
+	-c "SELECT 'first=' || (codeexec_run('print(1)')).status" -c "SELECT 'recorder=' || ($recorder_here)" \
+	-c "DROP EXTENSION codeexec" -c "CREATE SCHEMA moved" -c "CREATE EXTENSION codeexec SCHEMA moved" \
+	-c "SELECT 'stdout=' || rtrim((moved.codeexec_run('print(4111111111111111)')).stdout, E'\\n')" \
+	-c "SELECT 'quota=' || moved.codeexec_set_quota(9, 5)::text" \
+	-c "SELECT 'status=' || (moved.codeexec_run('print(2)', user_id => 9)).status" \
+	-c "SELECT 'rows=' || count(*) || ' rows, ' || count(user_id) || ' of user 9' FROM moved.codeexec_execution" \
+	-c "SELECT 'used=' || executions_used FROM moved.codeexec_quota WHERE user_id = 9" \
+	-c "SELECT 'recorder_after=' || ($recorder_here)" 2>&1)
+field() { sed -n "s/^$1=//p" <<<"$out" | grep . || echo "missing $1: $out"; }
+check "extension moved: the session's next call redacts with the new table" "[REDACTED:credit_card]" "$(field stdout)"
+check "extension moved: its calls are recorded in the new schema" "2 rows, 1 of user 9" "$(field rows)"
+check "extension moved: the quota is kept in the new schema" 1 "$(field used)"
+check "extension moved: by the recorder that was running" "$(field recorder)" "$(field recorder_after)"
+
+# 6. The idle recorder worker lets DROP DATABASE through.
 psql -X -q -d postgres -c "DROP DATABASE codeexec_concurrency" >"$work/drop.log" 2>&1
 check "drop database with an idle recorder" 0 "$?"
 
@@ -125,7 +145,7 @@ private_start() {
 	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d/data" -l "$d/server.log" -w start >/dev/null
 }
 
-# 6. Restart: immediate shutdown mid-load, then restart.
+# 7. Restart: immediate shutdown mid-load, then restart.
 if private_start restart codeexec; then
 	(
 		export PGHOST="$work/cluster-restart/sock" PGDATABASE=postgres
@@ -156,7 +176,7 @@ else
 	check "restart: private cluster starts" 0 1
 fi
 
-# 7. Not preloaded: codeexec_run raises the documented ERROR and hint.
+# 8. Not preloaded: codeexec_run raises the documented ERROR and hint.
 if private_start nopreload ''; then
 	out=$(PGHOST="$work/cluster-nopreload/sock" PGDATABASE=postgres psql -X -v ON_ERROR_STOP=1 \
 		-v VERBOSITY=verbose -c "CREATE EXTENSION codeexec" -c "SELECT codeexec_run('print(1)')" 2>&1)
@@ -166,7 +186,7 @@ else
 	check "not preloaded: private cluster starts" 0 1
 fi
 
-# 8. codeexec.recorder_synchronous_commit: with it on, every recorder commit
+# 9. codeexec.recorder_synchronous_commit: with it on, every recorder commit
 # waits for a WAL flush (a private cluster keeps fsync on, so each flush is
 # counted in pg_stat_wal.wal_sync); with it off, the calls' commits leave
 # the flushing to the WAL writer.  A recorder reports its WAL statistics
