@@ -34,6 +34,7 @@ cleanup() {
 			runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d/data" -m immediate -w stop >/dev/null 2>&1
 	done
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS codeexec_concurrency" >/dev/null 2>&1
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS codeexec_restored" >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -128,7 +129,28 @@ check "extension moved: its calls are recorded in the new schema" "2 rows, 1 of 
 check "extension moved: the quota is kept in the new schema" 1 "$(field used)"
 check "extension moved: by the recorder that was running" "$(field recorder)" "$(field recorder_after)"
 
-# 6. The idle recorder worker lets DROP DATABASE through.
+# 6. pg_dump and pg_restore of a database that uses codeexec (in schema
+# "moved" since case 5): the quotas and the DBA's own redaction patterns
+# come back, the built-in patterns are not doubled, calls work in the copy.
+q "INSERT INTO moved.codeexec_redaction_pattern (name, pattern, description) VALUES ('employee_id', 'EMP-[0-9]{6}', 'a DBA''s pattern')" >/dev/null
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS codeexec_restored" -c "CREATE DATABASE codeexec_restored" >/dev/null 2>&1
+"$PGBIN/pg_dump" -Fc -f "$work/dump" codeexec_concurrency >"$work/dump.log" 2>&1 &&
+	"$PGBIN/pg_restore" -d codeexec_restored "$work/dump" >>"$work/dump.log" 2>&1
+rc=$?
+check "pg_dump | pg_restore: no error, no warning" 0 "$rc$([ -s "$work/dump.log" ] && echo " $(cat "$work/dump.log")")"
+rq() { psql -X -At -q -d codeexec_restored -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
+check "restored: the DBA's pattern redacts" "[REDACTED:employee_id]" \
+	"$(rq "SELECT rtrim((moved.codeexec_run('print(\"EMP-123456\")')).stdout, E'\\n')")"
+check "restored: the built-in patterns once" \
+	"$(q "SELECT count(*) FROM moved.codeexec_redaction_pattern WHERE builtin")" \
+	"$(rq "SELECT count(*) FROM moved.codeexec_redaction_pattern WHERE builtin")"
+check "restored: the quota, counting on (status; limit, used)" "ok 5 2" \
+	"$(rq "SELECT (moved.codeexec_run('print(1)', user_id => 9)).status;
+		SELECT executions_limit || ' ' || executions_used FROM moved.codeexec_quota WHERE user_id = 9" |
+		tr '\n' ' ' | sed 's/ $//')"
+psql -X -q -d postgres -c "DROP DATABASE codeexec_restored" >/dev/null 2>&1
+
+# 7. The idle recorder worker lets DROP DATABASE through.
 psql -X -q -d postgres -c "DROP DATABASE codeexec_concurrency" >"$work/drop.log" 2>&1
 check "drop database with an idle recorder" 0 "$?"
 
@@ -145,7 +167,7 @@ private_start() {
 	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d/data" -l "$d/server.log" -w start >/dev/null
 }
 
-# 7. Restart: immediate shutdown mid-load, then restart.
+# 8. Restart: immediate shutdown mid-load, then restart.
 if private_start restart codeexec; then
 	(
 		export PGHOST="$work/cluster-restart/sock" PGDATABASE=postgres
@@ -176,7 +198,7 @@ else
 	check "restart: private cluster starts" 0 1
 fi
 
-# 8. Not preloaded: codeexec_run raises the documented ERROR and hint.
+# 9. Not preloaded: codeexec_run raises the documented ERROR and hint.
 if private_start nopreload ''; then
 	out=$(PGHOST="$work/cluster-nopreload/sock" PGDATABASE=postgres psql -X -v ON_ERROR_STOP=1 \
 		-v VERBOSITY=verbose -c "CREATE EXTENSION codeexec" -c "SELECT codeexec_run('print(1)')" 2>&1)
@@ -186,7 +208,7 @@ else
 	check "not preloaded: private cluster starts" 0 1
 fi
 
-# 9. codeexec.recorder_synchronous_commit: with it on, every recorder commit
+# 10. codeexec.recorder_synchronous_commit: with it on, every recorder commit
 # waits for a WAL flush (a private cluster keeps fsync on, so each flush is
 # counted in pg_stat_wal.wal_sync); with it off, the calls' commits leave
 # the flushing to the WAL writer.  A recorder reports its WAL statistics
