@@ -324,6 +324,17 @@ sbx_seccomp_build(SbxFilter which, scmp_filter_ctx *ctx, const char **failed)
 	rc = seccomp_attr_set(*ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
 	if (rc == 0)
 		rc = seccomp_attr_set(*ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+
+	/*
+	 * A binary tree on the call number instead of one long chain of
+	 * comparisons.  Loading a filter, the kernel runs it once per call
+	 * number of every architecture to find the calls it always allows
+	 * (its action cache): through the chain that took ~130 us per pooled
+	 * child.  Same verdicts; a libseccomp without the attribute (< 2.5)
+	 * keeps the chain.  The seal's six rules are shorter as a chain.
+	 */
+	if (rc == 0 && which != SBX_FILTER_SEAL)
+		(void) seccomp_attr_set(*ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	for (int i = 0; rc == 0 && which != SBX_FILTER_SEAL && i < sbx_seccomp_policy_len; i++)
 	{
 		const SbxSyscallRule *r = &sbx_seccomp_policy[i];
