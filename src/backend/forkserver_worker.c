@@ -277,10 +277,17 @@ fs_worker_close_replace(void)
 	fs_replace_r = -1;
 }
 
-/*
- * Kill and reap a server (and, through PDEATHSIG, its children) and close
- * its lifeline; *pid 0 and *lifeline_w -1 afterwards.
- */
+/* A server that has been reaped: forget its pid, close its lifeline. */
+static void
+fs_worker_forget(pid_t *pid, int *lifeline_w)
+{
+	*pid = 0;
+	if (*lifeline_w >= 0)
+		close(*lifeline_w);
+	*lifeline_w = -1;
+}
+
+/* Kill and reap a server (and, through PDEATHSIG, its children). */
 static void
 fs_worker_kill(pid_t *pid, int *lifeline_w)
 {
@@ -289,11 +296,8 @@ fs_worker_kill(pid_t *pid, int *lifeline_w)
 		(void) kill(*pid, SIGKILL);
 		while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		*pid = 0;
 	}
-	if (*lifeline_w >= 0)
-		close(*lifeline_w);
-	*lifeline_w = -1;
+	fs_worker_forget(pid, lifeline_w);
 }
 
 /*
@@ -335,11 +339,7 @@ static void
 fs_worker_reap_draining(void)
 {
 	if (fs_draining_pid > 0 && waitpid(fs_draining_pid, NULL, WNOHANG) == fs_draining_pid)
-	{
-		fs_draining_pid = 0;
-		close(fs_draining_lifeline_w);
-		fs_draining_lifeline_w = -1;
-	}
+		fs_worker_forget(&fs_draining_pid, &fs_draining_lifeline_w);
 }
 
 /* Reap the server if it exited; true if it did. */
@@ -366,9 +366,7 @@ fs_worker_reap(void)
 		ereport(LOG,
 				(errmsg("codeexec fork server (pid %d) exited with code %d; restarting it",
 						(int) pid, WEXITSTATUS(status))));
-	fs_server_pid = 0;
-	close(fs_lifeline_w);
-	fs_lifeline_w = -1;
+	fs_worker_forget(&fs_server_pid, &fs_lifeline_w);
 	fs_worker_close_replace();
 	fs_publish(true, 0, false);
 	/* 127: execve failed (see fs_worker_exec); calls fail instead of waiting */

@@ -26,6 +26,8 @@ check() {
 }
 
 q() { psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
+# the pid of the current database's recorder worker, if one runs
+recorder_here="SELECT pid FROM pg_stat_activity WHERE application_name = 'codeexec recorder' AND datname = current_database()"
 jget() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, d))' "$1"; }
 
 cleanup() {
@@ -113,7 +115,6 @@ check "kill: no backend left" 0 "$(q "SELECT count(*) FROM pg_stat_activity WHER
 # session, while the recorder runs: the session's cached redaction patterns
 # and the recorder's cached history table must both follow it (the session
 # used to fail with "could not open relation with OID ...").
-recorder_here="SELECT pid FROM pg_stat_activity WHERE application_name = 'codeexec recorder' AND datname = current_database()"
 out=$(psql -X -At -q -v ON_ERROR_STOP=1 \
 	-c "SELECT 'first=' || (codeexec_run('print(1)')).status" -c "SELECT 'recorder=' || ($recorder_here)" \
 	-c "DROP EXTENSION codeexec" -c "CREATE SCHEMA moved" -c "CREATE EXTENSION codeexec SCHEMA moved" \
@@ -220,7 +221,7 @@ if private_start walsync codeexec; then
 			q "ALTER SYSTEM SET codeexec.recorder_synchronous_commit = $1" >/dev/null
 			q "SELECT pg_reload_conf()" >/dev/null
 		}
-		recorder_pid() { q "SELECT pid FROM pg_stat_activity WHERE application_name = 'codeexec recorder'"; }
+		recorder_pid() { q "$recorder_here"; }
 		recorder_gone() {
 			for _ in $(seq 1 100); do
 				[ -z "$(recorder_pid)" ] && return 0

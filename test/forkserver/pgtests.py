@@ -79,11 +79,23 @@ def helper_procs():
     return {p: v for p, v in out.items() if descends_from(p, POSTMASTER, ppids)}
 
 
+def servers(procs=None):
+    """Fork servers of this cluster: helpers whose parent is not a helper
+    (two while a replaced one finishes its calls).  `procs`: a
+    helper_procs() already taken."""
+    procs = helper_procs() if procs is None else procs
+    return sorted(p for p, (pp, _) in procs.items() if pp not in procs)
+
+
 def server_pid(cur):
-    """The fork server: the helper whose parent is not a helper."""
-    procs = helper_procs()
-    servers = [p for p, (pp, _) in procs.items() if pp not in procs]
-    return servers[0] if len(servers) == 1 else None
+    """The fork server, if there is exactly one."""
+    found = servers()
+    return found[0] if len(found) == 1 else None
+
+
+def pool_size(cur):
+    cur.execute("SHOW codeexec.forkserver_pool_size")
+    return int(cur.fetchone()[0])
 
 
 def wait_for(pred, timeout):
@@ -171,8 +183,7 @@ def test_prewarm_on_warms_idle_children(cur):
     """prewarm = on (the default): a child that waits for its call warms
     itself (narrowing and one snippet of our own: ~1.5 MB of pages copied
     from the server), which prewarm = off never does."""
-    cur.execute("SHOW codeexec.forkserver_pool_size")
-    pool = int(cur.fetchone()[0])
+    pool = pool_size(cur)
     # Both servers are started here, with no call waiting: a child that
     # sees a connection in its first 5 ms skips its warm-up, by design.
     with server_settings(cur, pool, forkserver_prewarm="off"):
@@ -198,8 +209,7 @@ def test_prewarm_full(cur):
     """prewarm = full: idle children hold their own copy of the pages a
     call writes (learned from a probe of the server's), and calls behave
     exactly as before: run, isolated from each other, sandboxed."""
-    cur.execute("SHOW codeexec.forkserver_pool_size")
-    pool = int(cur.fetchone()[0])
+    pool = pool_size(cur)
     with server_settings(cur, pool, forkserver_prewarm="full"):
         srv, kids = server_with_prewarm(b"2", pool)
         check("prewarm full: the server restarts with it", srv is not None, srv)
@@ -224,8 +234,7 @@ def test_library_allowlist(cur):
     built once in the server (a child used to write ~6 MB of inherited
     pages building pandas' view), and prewarm = full copies only the pages
     a probe of our own wrote (forkserver_learn.c), not the whole heap."""
-    cur.execute("SHOW codeexec.forkserver_pool_size")
-    pool = int(cur.fetchone()[0])
+    pool = pool_size(cur)
     cur.execute("SHOW codeexec.allowed_imports")
     libs = cur.fetchone()[0] + ", numpy, pandas"
     with server_settings(cur, pool, allowed_imports=libs, forkserver_prewarm="full"):
@@ -275,13 +284,6 @@ def test_timeout(cur):
     r = run(cur, "while True: pass", timeout_ms=500)
     dt = time.time() - t
     check("timeout", r[0] == "timeout" and dt < 1.5, (r, dt))
-
-
-def servers():
-    """Fork servers of this cluster: helpers whose parent is not a helper
-    (two while a replaced one finishes its calls)."""
-    procs = helper_procs()
-    return sorted(p for p, (pp, _) in procs.items() if pp not in procs)
 
 
 def test_crash(cur):
@@ -346,8 +348,7 @@ def test_crash_starved_idle_child(cur):
     if len(cpus) < 2:
         return
     hog, rest = cpus[-1], set(cpus[:-1])
-    cur.execute("SHOW codeexec.forkserver_pool_size")
-    pool = int(cur.fetchone()[0])
+    pool = pool_size(cur)
     cur.execute("SELECT pg_backend_pid()")
     backend = cur.fetchone()[0]
     srv = wait_for(lambda: server_pid(cur), 5)
@@ -362,8 +363,11 @@ def test_crash_starved_idle_child(cur):
     def children(accepting):
         return [p for p, (pp, _) in helper_procs().items()
                 if pp == srv and in_accept(p) == accepting]
+    def full_pool():
+        idle = children(True)
+        return idle if len(idle) == pool else None
     busy = wait_for(lambda: children(False), 0.3)     # the crashing call's child
-    idle = wait_for(lambda: (lambda ps: ps if len(ps) == pool else None)(children(True)), 0.3)
+    idle = wait_for(full_pool, 0.3)
     spinner = None
     try:
         for pid in [0, backend, srv] + (busy or []):
@@ -497,14 +501,13 @@ def test_no_leaks(cur):
     check("no descriptor leaks in the backend", before == after, (before, after))
     kids = [p for p, (pp, _) in helper_procs().items() if pp == bpid]
     check("the backend never has a child", kids == [], kids)
-    cur.execute("SHOW codeexec.forkserver_pool_size")
-    pool = int(cur.fetchone()[0])
+    pool = pool_size(cur)
 
     def settled():
         # the crash above hands over to a new server: look at whichever
         # single server there is once the old one has gone
         procs = helper_procs()
-        srvs = [p for p, (pp, _) in procs.items() if pp not in procs]
+        srvs = servers(procs)
         idle = [p for p, (pp, st) in procs.items() if srvs and pp == srvs[0]]
         zombies = [p for p, (pp, st) in procs.items() if st == "Z"]
         return len(srvs) == 1 and len(idle) == pool and not zombies
