@@ -118,13 +118,27 @@ fs_client_connect(int sock, const char *path, double deadline)
 	}
 }
 
+/* What came back where the child's hello was expected. */
+typedef enum FsHello
+{
+	FS_HELLO_OK,				/* pidfd and exit pipe adopted */
+	FS_HELLO_NONE,				/* closed before one byte or descriptor */
+	FS_HELLO_BAD				/* anything else: garbage, a short frame */
+} FsHello;
+
+/*
+ * Connections that may close before a hello, one after another, before the
+ * call is reported as killed.  Each such close is a child that died between
+ * accept() and its hello (hand-over: the old server's idle children); more
+ * than a few in a row means something else is wrong.
+ */
+#define FS_CLIENT_MAX_CONNECTS 4
+
 /*
  * Receive the child's hello: FORKSERVER_HELLO with exactly two
  * descriptors.  Each received descriptor is adopted by spawn.c at once.
- * Returns false if the child went away first (EOF: the caller reports it
- * as killed), true once the pidfd and exit pipe are adopted.
  */
-static bool
+static FsHello
 fs_client_hello(int sock, FsSettle *settle)
 {
 	char		data[FORKSERVER_HELLO_LEN];
@@ -155,12 +169,14 @@ fs_client_hello(int sock, FsSettle *settle)
 				memcpy(&fds[nfds++], CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
 		}
 	}
+	if (n <= 0 && nfds == 0)
+		return FS_HELLO_NONE;
 	if (n != FORKSERVER_HELLO_LEN || memcmp(data, FORKSERVER_HELLO, FORKSERVER_HELLO_LEN) != 0 ||
 		nfds != 2 || (msg.msg_flags & MSG_CTRUNC))
 	{
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
-		return false;
+		return FS_HELLO_BAD;
 	}
 	for (int i = 0; i < 2; i++)
 	{
@@ -175,13 +191,19 @@ fs_client_hello(int sock, FsSettle *settle)
 	if (fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0)
 		elog(ERROR, "could not make the fork-server exit pipe non-blocking: %m");
 	fs_settle_begin(settle, fds[0]);
-	return true;
+	return FS_HELLO_OK;
 }
 
 /*
  * spawn.c's start callback: reach a pooled child.  `arg` is the
  * FsClientCall.  false if the deadline passed before a child took the
  * connection.
+ *
+ * A connection closed before the hello never carried the request (it is
+ * sent only after the hello), so no code ran and connecting again is
+ * safe.  That happens at a hand-over: an idle child of the old server,
+ * SIGKILLed but not yet scheduled, can still dequeue a connection from the
+ * shared listening socket and dies holding it.
  */
 static bool
 fs_client_start(void *arg, double deadline)
@@ -189,22 +211,32 @@ fs_client_start(void *arg, double deadline)
 	FsClientCall *call = (FsClientCall *) arg;
 	int			sock;
 	int			req;
+	FsHello		hello = FS_HELLO_NONE;
 
-	fs_client_acquire_fd();
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (sock < 0)
+	for (int attempt = 0; attempt < FS_CLIENT_MAX_CONNECTS && hello == FS_HELLO_NONE; attempt++)
 	{
-		ReleaseExternalFD();
-		ereport(ERROR,
-				(errcode_for_socket_access(),
-				 errmsg("could not create a socket for the codeexec fork server: %m")));
-	}
-	spawn_adopt(SPAWN_ADOPT_RESPONSE, sock);
+		if (attempt > 0)
+		{
+			elog(DEBUG1, "codeexec: a fork-server child closed the connection before its hello; connecting again");
+			spawn_release(SPAWN_ADOPT_RESPONSE);
+		}
+		fs_client_acquire_fd();
+		sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (sock < 0)
+		{
+			ReleaseExternalFD();
+			ereport(ERROR,
+					(errcode_for_socket_access(),
+					 errmsg("could not create a socket for the codeexec fork server: %m")));
+		}
+		spawn_adopt(SPAWN_ADOPT_RESPONSE, sock);
 
-	if (!fs_client_connect(sock, call->path, deadline) ||
-		!fs_client_wait(sock, WL_SOCKET_READABLE, deadline))
-		return false;
-	if (!fs_client_hello(sock, &call->settle))
+		if (!fs_client_connect(sock, call->path, deadline) ||
+			!fs_client_wait(sock, WL_SOCKET_READABLE, deadline))
+			return false;
+		hello = fs_client_hello(sock, &call->settle);
+	}
+	if (hello != FS_HELLO_OK)
 		return true;			/* EOF or garbage: the loop sees EOF, "killed" */
 
 	fs_client_acquire_fd();

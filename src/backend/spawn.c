@@ -619,6 +619,13 @@ spawn_run_channel(SpawnStartFn start, SpawnSettleFn settle, void *arg,
 }
 
 void
+spawn_release(int which)
+{
+	Assert(which >= 0 && which < 3);
+	spawn_close_fd(which);
+}
+
+void
 spawn_adopt(int which, int fd)
 {
 	Assert(fd >= 0);

@@ -92,6 +92,9 @@ extern void spawn_run_channel(SpawnStartFn start, SpawnSettleFn settle, void *ar
 							  SpawnResult *result);
 extern void spawn_adopt(int which, int fd);
 
+/* Close an adopted descriptor (not the pidfd) before the loop runs. */
+extern void spawn_release(int which);
+
 /* CLOCK_MONOTONIC in seconds (the clock of every deadline). */
 extern double spawn_now(void);
 

@@ -337,23 +337,33 @@ def in_accept(pid):
         return False
 
 
-def test_crash_starved_idle_child(cur):
-    """The caller's next call after a crash is not lost to an idle child of
-    the old server that the server's SIGKILL woke but that has not run yet:
-    such a child still dequeues a connection that arrives meanwhile, then
-    dies with it.  A real-time spinner on the idle children's CPU keeps
-    them from running until the next call has connected."""
+def starved_handover(cur, concurrent):
+    """Crash a call while the old server's idle children are pinned to one
+    CPU behind a real-time spinner, then make one more call while they
+    cannot run: SIGKILLed by the server but not yet dead, such a child
+    still dequeues a connection that arrives meanwhile, and dies with it.
+    `concurrent`: the next call comes from another session while the old
+    server is still draining; otherwise from the crashing session once its
+    call returned.  Returns (busy, idle, crashed call, next call)."""
     cpus = sorted(os.sched_getaffinity(0))
     check("two CPUs to starve the idle children on one", len(cpus) >= 2, cpus)
     if len(cpus) < 2:
-        return
+        return None
     hog, rest = cpus[-1], set(cpus[:-1])
+    srv = wait_for(lambda: server_pid(cur), 5)
+    check("one fork server before the crash", srv, servers())
+    if not srv:
+        return None
     pool = pool_size(cur)
     cur.execute("SELECT pg_backend_pid()")
-    backend = cur.fetchone()[0]
-    srv = wait_for(lambda: server_pid(cur), 5)
+    backends = [cur.fetchone()[0]]
+    other = connect() if concurrent else None
+    ncur = other.cursor() if concurrent else cur
+    if concurrent:
+        ncur.execute("SELECT pg_backend_pid()")
+        backends.append(ncur.fetchone()[0])
     cur.execute("SET codeexec.unsafe_no_py_guards = on")
-    result = {}
+    result, nxt = {}, {}
 
     def crash():
         result["r"] = run(cur, "import os, time\ntime.sleep(0.6)\nos.abort()")
@@ -370,7 +380,7 @@ def test_crash_starved_idle_child(cur):
     idle = wait_for(full_pool, 0.3)
     spinner = None
     try:
-        for pid in [0, backend, srv] + (busy or []):
+        for pid in [0, srv] + backends + (busy or []):
             os.sched_setaffinity(pid, rest)
         for pid in idle or ():
             os.sched_setaffinity(pid, {hog})
@@ -379,29 +389,54 @@ def test_crash_starved_idle_child(cur):
             ["chrt", "-f", "10", "/usr/bin/python3", "-c",
              "import os, time\nos.sched_setaffinity(0, {%d})\nend = time.time() + 3\n"
              "while time.time() < end: pass" % hog])
-        th.join(10)
-        nxt = {}
+        if concurrent:
+            # the crash, seen from outside: its child is gone or a zombie
+            wait_for(lambda: helper_procs().get((busy or [0])[0], (0, "Z"))[1] == "Z", 2)
+        else:
+            th.join(10)
 
         def next_call():
-            nxt["r"] = run(cur, "print(1)")
+            nxt["r"] = run(ncur, "print(1)")
         th2 = threading.Thread(target=next_call)
         th2.start()
         time.sleep(0.02)        # connected, queued on the listening socket
         spinner.kill()
         th2.join(10)
+        th.join(10)
     finally:
         if spinner is not None:
             spinner.kill()
             spinner.wait()
-        for pid in (0, backend):
+        for pid in [0] + backends:
             os.sched_setaffinity(pid, set(cpus))
         cur.execute("RESET codeexec.unsafe_no_py_guards")
-    check("starved idle children: the pool was full while the crashing call ran",
-          busy and idle, (busy, idle))
-    check("starved idle children: the crashed call is killed",
-          result.get("r", ("",))[0] == "killed", result)
-    check("starved idle children: the next call after the crash is not lost",
-          nxt.get("r", ("",))[:2] == ("ok", "1\n"), nxt)
+        if other is not None:
+            other.close()
+    return busy, idle, result.get("r"), nxt.get("r")
+
+
+def check_starved_handover(label, outcome):
+    if outcome is None:
+        return
+    busy, idle, crashed, following = outcome
+    check("%s: the pool was full while the crashing call ran" % label, busy and idle, (busy, idle))
+    check("%s: the crashed call is killed" % label, (crashed or ("",))[0] == "killed", crashed)
+    check("%s: the next call is not lost" % label,
+          (following or ("",))[:2] == ("ok", "1\n"), following)
+
+
+def test_crash_starved_idle_child(cur):
+    """The caller's next call after a crash is not lost to an idle child of
+    the old server (the server waits for them to die before it reports the
+    crash)."""
+    check_starved_handover("starved idle children, same session", starved_handover(cur, False))
+
+
+def test_handover_concurrent_call(cur):
+    """Another session's call that arrives while the old server drains is
+    not lost either: a connection closed before the child's hello never
+    carried the request, so the backend connects again."""
+    check_starved_handover("starved idle children, another session", starved_handover(cur, True))
 
 
 def test_sandbox_locked(cur):
@@ -582,7 +617,8 @@ def main():
     cur.execute("SELECT pg_backend_pid()")
     POSTMASTER = ppid_of(cur.fetchone()[0])
     for t in (test_basics, test_never_reused, test_random_state, test_allowlist_narrowed,
-              test_timeout, test_crash, test_crash_starved_idle_child, test_sandbox_locked,
+              test_timeout, test_crash, test_crash_starved_idle_child,
+              test_handover_concurrent_call, test_sandbox_locked,
               test_cancel, test_no_leaks, test_figures,
               test_server_killed, test_prewarm_on_warms_idle_children,
               test_socket_dir, test_prewarm_full, test_library_allowlist):
