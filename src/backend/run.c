@@ -154,10 +154,30 @@ run_params(ExecParams *params, const char *code, const char *context_json,
 }
 
 /*
+ * The part of a history row known before the call runs: who, what, with
+ * which limits.  `context` is the one to store (already redacted when
+ * redaction is on).
+ */
+static void
+run_record_init(ExecRecord *rec, FunctionCallInfo fcinfo, const char *code, Jsonb *context,
+				const CallLimits *limits)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->has_user_id = !PG_ARGISNULL(RUN_ARG_USER_ID);
+	rec->user_id = rec->has_user_id ? PG_GETARG_INT64(RUN_ARG_USER_ID) : 0;
+	rec->code = code;
+	rec->context = context;
+	rec->timeout_ms = limits->timeout_ms;
+	rec->memory_mb = limits->memory_mb;
+	rec->sandbox_mode = codeexec_spawn_mode_name(codeexec_spawn_mode);
+	rec->tag = PG_ARGISNULL(RUN_ARG_TAG) ? NULL :
+		text_to_cstring(PG_GETARG_TEXT_PP(RUN_ARG_TAG));
+}
+
+/*
  * Tell history.c what is about to run, so that a call killed or cancelled
  * from admission on still leaves a 'cancelled' row (committed by the
- * recorder from the abort or exit path).  `context` is the one to store
- * (already redacted when redaction is on).
+ * recorder from the abort or exit path).
  */
 static void
 run_history_begin(FunctionCallInfo fcinfo, const char *code, Jsonb *context,
@@ -165,18 +185,10 @@ run_history_begin(FunctionCallInfo fcinfo, const char *code, Jsonb *context,
 {
 	ExecRecord	rec;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.has_user_id = !PG_ARGISNULL(RUN_ARG_USER_ID);
-	rec.user_id = rec.has_user_id ? PG_GETARG_INT64(RUN_ARG_USER_ID) : 0;
-	rec.code = code;
-	rec.context = context;
+	run_record_init(&rec, fcinfo, code, context, limits);
 	rec.status = "cancelled";
 	rec.cpu_time_seconds = -1;
 	rec.peak_memory_kb = -1;
-	rec.timeout_ms = limits->timeout_ms;
-	rec.memory_mb = limits->memory_mb;
-	rec.sandbox_mode = codeexec_spawn_mode_name(codeexec_spawn_mode);
-	rec.tag = PG_ARGISNULL(RUN_ARG_TAG) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(RUN_ARG_TAG));
 	history_begin(&rec);
 }
 
@@ -190,11 +202,7 @@ run_record(FunctionCallInfo fcinfo, const char *code, Jsonb *context,
 {
 	ExecRecord	rec;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.has_user_id = !PG_ARGISNULL(RUN_ARG_USER_ID);
-	rec.user_id = rec.has_user_id ? PG_GETARG_INT64(RUN_ARG_USER_ID) : 0;
-	rec.code = code;
-	rec.context = context;
+	run_record_init(&rec, fcinfo, code, context, limits);
 	rec.status = out->status;
 	rec.success = strcmp(out->status, WIRE_STATUS_OK) == 0;
 	rec.stdout_text = out->stdout_text;
@@ -208,11 +216,6 @@ run_record(FunctionCallInfo fcinfo, const char *code, Jsonb *context,
 	rec.execution_time_seconds = out->execution_time_seconds;
 	rec.cpu_time_seconds = out->cpu_time_seconds;
 	rec.peak_memory_kb = out->peak_memory_kb;
-	rec.timeout_ms = limits->timeout_ms;
-	rec.memory_mb = limits->memory_mb;
-	rec.sandbox_mode = codeexec_spawn_mode_name(codeexec_spawn_mode);
-	rec.tag = PG_ARGISNULL(RUN_ARG_TAG) ? NULL :
-		text_to_cstring(PG_GETARG_TEXT_PP(RUN_ARG_TAG));
 	rec.charge_cpu_seconds = out->cpu_time_seconds;	/* < 0: nothing ran */
 	return history_record(&rec);
 }
