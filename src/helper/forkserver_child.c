@@ -10,7 +10,8 @@
  *	     sets no_new_privs;
  *	  2. sets the rlimits every call shares and locks itself (Landlock,
  *	     then seccomp with the hand-off calls still allowed: sandbox.h),
- *	     then blocks in accept() on the listening socket it inherited.
+ *	     warms up under that lock if it stays idle (prewarm), then blocks
+ *	     in accept() on the listening socket it inherited.
  *
  *	  Then, for the connection it got:
  *
@@ -343,6 +344,14 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	 * calls touch thousands of inherited pages.
 	 */
 	fs_child_consolidate_heap();
+	/*
+	 * Lock before waiting, not after: a child taken within its first
+	 * FS_PREWARM_IDLE_MS (every child, under back-to-back load) would
+	 * otherwise load its seccomp filter and Landlock ruleset between the
+	 * backend's connect and its hello.  The warm-up below runs our own
+	 * snippet, which needs nothing the locked policy refuses.
+	 */
+	limits_error = fs_child_lock(&pidfd);
 	if (config->prewarm == FORKSERVER_PREWARM_FULL ||
 		(config->prewarm == FORKSERVER_PREWARM_ON && fs_child_stays_idle()))
 	{
@@ -362,7 +371,6 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 		(void) pyrun_narrow(&all, errbuf, sizeof(errbuf));
 		fs_warm_up(1);
 	}
-	limits_error = fs_child_lock(&pidfd);
 
 	do
 		conn = accept4(FORKSERVER_FD_LISTEN, NULL, NULL, SOCK_CLOEXEC);
