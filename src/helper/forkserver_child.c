@@ -15,9 +15,9 @@
  *
  *	  Then, for the connection it got:
  *
- *	  3. closes the listening socket, tells the server (notify pipe) so a
- *	     replacement is cloned, and sends the backend a pidfd of itself and
- *	     the read end of its exit pipe (forkserver_proto.h);
+ *	  3. closes the listening socket, sends the backend a pidfd of itself
+ *	     and the read end of its exit pipe (forkserver_proto.h), then tells
+ *	     the server (notify pipe) so a replacement is cloned;
  *	  4. reads the CXQ1 request until EOF, applies the call's rlimits
  *	     (address space, CPU; lowering what the server had), seals the
  *	     seccomp filter (the hand-off calls are trapped again), narrows the
@@ -157,15 +157,6 @@ fs_child_handoff(int conn, int slot, int pidfd)
 	struct rusage ru;
 
 	close(FORKSERVER_FD_LISTEN);
-	memset(&notice, 0, sizeof(notice));
-	notice.slot = slot;
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		notice.cpu_usec = (int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
-			(int64_t) ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
-	if (write(FS_CHILD_FD_NOTIFY, &notice, sizeof(notice)) != sizeof(notice))
-		return -1;
-	close(FS_CHILD_FD_NOTIFY);
-
 	fds[0] = pidfd;
 	fds[1] = FS_CHILD_FD_EXIT;
 	if (fds[0] < 0)
@@ -186,7 +177,23 @@ fs_child_handoff(int conn, int slot, int pidfd)
 	while (n < 0 && errno == EINTR);
 	close(fds[0]);
 	close(FS_CHILD_FD_EXIT);
-	return n == FORKSERVER_HELLO_LEN ? 0 : -1;
+	if (n != FORKSERVER_HELLO_LEN)
+		return -1;
+
+	/*
+	 * Only then tell the server: waking it (often on an idle CPU, which
+	 * costs the waker tens of microseconds under virtualisation) is not
+	 * something the backend should wait for.
+	 */
+	memset(&notice, 0, sizeof(notice));
+	notice.slot = slot;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		notice.cpu_usec = (int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
+			(int64_t) ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+	if (write(FS_CHILD_FD_NOTIFY, &notice, sizeof(notice)) != sizeof(notice))
+		return -1;
+	close(FS_CHILD_FD_NOTIFY);
+	return 0;
 }
 
 /*
