@@ -102,7 +102,7 @@ def validate(source, allowed):
     "error", else "ok".
     """
     try:
-        tree = ast.parse(source, filename=USER_FILENAME, mode="exec")
+        tree = compile(source, USER_FILENAME, "exec", _ONLY_AST)
     except SyntaxError as exc:
         return "syntax_error", [syntax_violation(exc)[1]], exc
     except (RecursionError, MemoryError):
@@ -112,8 +112,9 @@ def validate(source, allowed):
     checker = _Checker(frozenset(allowed))
     checker.run(tree)
     status = "ok"
-    if any(v["severity"] == "error" for v in checker.violations):
-        status = "violation"
+    for v in checker.violations:
+        if v["severity"] == "error":
+            status = "violation"
     return status, checker.violations, None
 
 
@@ -155,6 +156,8 @@ class _Checker:
         count = 0
         too_deep = False
         stack = [(tree, 1, None)]
+        visitors = _VISITORS
+        node_type = _AST
         while stack:
             node, depth, parent = stack.pop()
             count += 1
@@ -164,19 +167,29 @@ class _Checker:
                          "code is nested more than %d levels deep" % MAX_AST_DEPTH,
                          node)
             self.parent = parent
-            self.visit(node)
-            for child in ast.iter_child_nodes(node):
-                stack.append((child, depth + 1, node))
+            method = visitors.get(type(node))
+            if method is not None:
+                method(self, node)
+            # ast.iter_child_nodes, inline: in a fresh fork-server child
+            # every Python function a call goes through is a page or more
+            # to copy (~20 of a print(1)'s validation)
+            for name in node._fields:
+                try:
+                    value = getattr(node, name)
+                except AttributeError:
+                    continue
+                if isinstance(value, node_type):
+                    stack.append((value, depth + 1, node))
+                elif isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, node_type):
+                            stack.append((item, depth + 1, node))
         if count > MAX_AST_NODES:
             self.violations.append(_violation(
                 "max_nodes", "code has %d syntax nodes, more than the limit of %d"
                 % (count, MAX_AST_NODES), line=1, col=0))
-        self.violations.sort(key=lambda v: (v["line"] or 0, v["col"] or 0))
-
-    def visit(self, node):
-        method = getattr(self, "visit_" + type(node).__name__, None)
-        if method is not None:
-            method(node)
+        if len(self.violations) > 1:
+            self.violations.sort(key=_position)
 
     # -- imports --------------------------------------------------------
     def visit_Import(self, node):
@@ -285,6 +298,19 @@ class _Checker:
             right = size.estimate(node.value)
             if isinstance(right, _Int):
                 size.check_unknown_base(node, node.op, right)
+
+
+def _position(v):
+    return (v["line"] or 0, v["col"] or 0)
+
+
+# visit_<ClassName> methods by node class: run() looks a node's class up
+# here instead of building "visit_" + name for every node
+_VISITORS = {getattr(ast, name[len("visit_"):]): method
+             for name, method in vars(_Checker).items()
+             if name.startswith("visit_")}
+_AST = ast.AST
+_ONLY_AST = ast.PyCF_ONLY_AST
 
 
 class _Int:
