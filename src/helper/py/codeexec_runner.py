@@ -172,6 +172,11 @@ def format_traceback(exc, lines):
 
 
 def _violations_json(violations):
+    # The usual case without json: in a fresh fork-server child, dumping
+    # even an empty list writes ~30 inherited pages (the json encoder's
+    # module state and the objects it touches).
+    if not violations:
+        return b"[]"
     return _text(json.dumps(violations, ensure_ascii=False))
 
 
