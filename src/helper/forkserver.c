@@ -206,6 +206,7 @@ fs_start_python(void)
 		fs_die("gc.freeze() failed");
 	Py_DECREF(r);
 	Py_DECREF(gc);
+	fs_log("pymalloc: %ld free blocks of partly used pools taken", fs_pools_fill());
 	fs_prefault_record(fs_config.prewarm == FORKSERVER_PREWARM_FULL ? fs_probe_work : NULL);
 }
 

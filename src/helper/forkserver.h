@@ -94,6 +94,13 @@ extern void fs_learn_close(void);
 extern int	fs_learn_written(const FsRange *ranges, int nranges, void (*work) (void),
 							 FsRange *out, int max);
 
+/*
+ * forkserver_pools.c: allocate and keep the free blocks of the partly used
+ * pymalloc pools, so that a child's objects go to fresh pools.  Returns the
+ * blocks taken, or -1.
+ */
+extern long fs_pools_fill(void);
+
 /* forkserver.c: one line on the server log. */
 extern void fs_log_line(const char *text);
 

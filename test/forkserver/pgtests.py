@@ -196,6 +196,18 @@ def test_prewarm_on_warms_idle_children(cur):
           (on_kb, off_kb))
 
 
+def test_pools_filled(cur):
+    """The server fills its partly used pymalloc pools before forking
+    (forkserver_pools.c), so that a child's objects go to fresh pools: it
+    logs how many free blocks it took, which is -1 if CPython's allocator
+    statistics could not be read."""
+    srv = wait_for(lambda: server_pid(cur), 5)
+    with open(os.environ["SERVER_LOG"], errors="replace") as f:
+        found = re.findall(r"fork server %d\): pymalloc: (-?\d+) free blocks" % (srv or 0), f.read())
+    check("the server took the free blocks of its partly used pymalloc pools",
+          len(found) == 1 and int(found[0]) > 0, (srv, found))
+
+
 def learned_pages(srv):
     """(pages a call writes, resident pages) the server logged for prewarm
     full (forkserver_learn.c), or None."""
@@ -616,7 +628,7 @@ def main():
     cur = conn.cursor()
     cur.execute("SELECT pg_backend_pid()")
     POSTMASTER = ppid_of(cur.fetchone()[0])
-    for t in (test_basics, test_never_reused, test_random_state, test_allowlist_narrowed,
+    for t in (test_basics, test_pools_filled, test_never_reused, test_random_state, test_allowlist_narrowed,
               test_timeout, test_crash, test_crash_starved_idle_child,
               test_handover_concurrent_call, test_sandbox_locked,
               test_cancel, test_no_leaks, test_figures,
