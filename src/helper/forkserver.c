@@ -207,6 +207,7 @@ fs_start_python(void)
 	Py_DECREF(r);
 	Py_DECREF(gc);
 	fs_log("pymalloc: %ld free blocks of partly used pools taken", fs_pools_fill());
+	fs_log("malloc: %ld free chunks below the top of the heap taken", fs_heap_fill());
 	fs_prefault_record(fs_config.prewarm == FORKSERVER_PREWARM_FULL ? fs_probe_work : NULL);
 }
 

@@ -100,6 +100,7 @@ extern int	fs_learn_written(const FsRange *ranges, int nranges, void (*work) (vo
  * blocks taken, or -1.
  */
 extern long fs_pools_fill(void);
+extern long fs_heap_fill(void);
 
 /* forkserver.c: one line on the server log. */
 extern void fs_log_line(const char *text);

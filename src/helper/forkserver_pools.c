@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * forkserver_pools.c
- *	  Filling the fork server's partly used pymalloc pools before it forks,
- *	  so that the objects a child creates land in fresh pools.
+ *	  Filling the fork server's partly used pymalloc pools, and the holes
+ *	  of its C heap, before it forks, so that the objects a child creates
+ *	  land in fresh memory.
  *
  *	  CPython serves a small object from the first partly used pool of its
  *	  size class.  After start-up those pools are the server's: their free
@@ -23,6 +24,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,8 @@
 
 /* Defined by CPython's obmalloc.c (exported, not in the public headers). */
 extern int	_PyObject_DebugMallocStats(FILE *out);
+
+#define FS_HEAP_FILL_MAX (64 * 1024)	/* larger holes are left alone */
 
 /*
  * Allocate (and keep) every free block of the size classes the statistics
@@ -75,4 +79,38 @@ fs_pools_fill(void)
 	}
 	free(text);
 	return classes > 0 ? taken : -1;
+}
+
+/*
+ * The same for the C heap (large Python objects, buffers, the parser's
+ * arenas): take every free chunk below the top of the heap, largest sizes
+ * first, so that a child's malloc carves fresh memory from the top instead
+ * of reusing the server's holes.  A chunk carved from the top (the top's
+ * size, keepcost, shrank) is given back at once and ends that size.
+ * Returns the chunks taken.
+ */
+long
+fs_heap_fill(void)
+{
+	long		taken = 0;
+
+	for (size_t size = FS_HEAP_FILL_MAX; size >= 16; size -= 16)
+	{
+		for (;;)
+		{
+			struct mallinfo2 before = mallinfo2();
+			void	   *p = malloc(size);
+			struct mallinfo2 after = mallinfo2();
+
+			if (p == NULL)
+				break;
+			if (after.keepcost < before.keepcost || after.arena != before.arena)
+			{
+				free(p);
+				break;
+			}
+			taken++;
+		}
+	}
+	return taken;
 }

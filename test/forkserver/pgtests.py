@@ -197,15 +197,20 @@ def test_prewarm_on_warms_idle_children(cur):
 
 
 def test_pools_filled(cur):
-    """The server fills its partly used pymalloc pools before forking
-    (forkserver_pools.c), so that a child's objects go to fresh pools: it
-    logs how many free blocks it took, which is -1 if CPython's allocator
-    statistics could not be read."""
+    """The server fills its partly used pymalloc pools and the holes of its
+    C heap before forking (forkserver_pools.c), so that a child's objects go
+    to fresh memory: it logs how many free blocks it took (-1 if CPython's
+    allocator statistics could not be read) and how many heap chunks."""
     srv = wait_for(lambda: server_pid(cur), 5)
     with open(os.environ["SERVER_LOG"], errors="replace") as f:
         found = re.findall(r"fork server %d\): pymalloc: (-?\d+) free blocks" % (srv or 0), f.read())
     check("the server took the free blocks of its partly used pymalloc pools",
           len(found) == 1 and int(found[0]) > 0, (srv, found))
+    with open(os.environ["SERVER_LOG"], errors="replace") as f:
+        chunks = re.findall(r"fork server %d\): malloc: (\d+) free chunks below the top"
+                            % (srv or 0), f.read())
+    check("the server took the free chunks below the top of its C heap", len(chunks) == 1,
+          (srv, chunks))
 
 
 def learned_pages(srv):
