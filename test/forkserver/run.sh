@@ -6,7 +6,10 @@
 #      (test/lib/cluster.sh): fresh child per call, random state, allowlist
 #      narrowing, timeout, crash, cancel, leaks, server SIGKILL and
 #      restart, socket directory permissions;
-#   3. pg_ctl stop -m immediate leaves no codeexec-helper process.
+#   3. pg_ctl stop -m immediate leaves no codeexec-helper process;
+#   4. a helper that cannot be executed is a server-side ERROR;
+#   5. a server whose children close every connection before their hello
+#      (closing_server.py): a bounded number of reconnects, then killed.
 #
 # Needs root (inspects /proc, runs the cluster as postgres).  Environment:
 # PG_CONFIG (the installation under test), FORKSERVER_TEST_PORT (the
@@ -105,6 +108,30 @@ if cluster_start "codeexec.helper_path = '/nonexistent/codeexec-helper'"; then
 else
 	failed=$((failed + 1))
 fi
+
+# 5: a server whose children all close the connection before their hello:
+# the backend connects again a bounded number of times, then reports the
+# call killed (it neither hangs until the deadline nor loops)
+fake=$CLUSTER_ROOT-closing-server.py
+install -m 755 "$here/closing_server.py" "$fake"
+if cluster_start "codeexec.helper_path = '$fake'"; then
+	cluster_psql -q -c 'CREATE EXTENSION codeexec'
+	sleep 1.5
+	start=$(date +%s%N)
+	msg=$(cluster_psql -X -At -c "SET client_min_messages = debug1" \
+		-c "SELECT status FROM codeexec_run('print(1)', timeout_ms => 20000)" 2>&1)
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	check "children that close before their hello: the call is killed" \
+		grep -qx "killed" <<<"$msg"
+	check "children that close before their hello: 3 more connections, then no more" \
+		test "$(grep -c "connecting again" <<<"$msg")" -eq 3
+	check "children that close before their hello: no wait for the deadline (${ms} ms)" \
+		test "$ms" -lt 10000
+	cluster_stop
+else
+	failed=$((failed + 1))
+fi
+rm -f "$fake"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
