@@ -95,6 +95,14 @@ static double fs_drain_started;	/* CLOCK_MONOTONIC seconds; 0: not draining */
 /* How long a replaced server waits for its running calls before it exits. */
 #define FS_DRAIN_MAX_S 300
 
+/* User plus system CPU of a rusage, in microseconds. */
+int64_t
+fs_rusage_cpu_usec(const struct rusage *ru)
+{
+	return (int64_t) ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec +
+		(int64_t) ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
+}
+
 /* A line on the server log (fd 2), best effort. */
 static void
 fs_log(const char *fmt,...)
@@ -466,9 +474,7 @@ fs_reap(void)
 			}
 			rec.magic = FORKSERVER_EXIT_MAGIC;
 			rec.wait_status = status;
-			rec.cpu_usec = (int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
-				(int64_t) ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec -
-				fs_children[s].idle_cpu_usec;
+			rec.cpu_usec = fs_rusage_cpu_usec(&ru) - fs_children[s].idle_cpu_usec;
 			if (rec.cpu_usec < 0)
 				rec.cpu_usec = 0;
 			rec.maxrss_kb = ru.ru_maxrss;

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 /* What a child inherits from the server (descriptor numbers in the child). */
 #define FS_CHILD_FD_NOTIFY	4		/* write: "slot N took a connection" */
@@ -95,14 +96,17 @@ extern int	fs_learn_written(const FsRange *ranges, int nranges, void (*work) (vo
 							 FsRange *out, int max);
 
 /*
- * forkserver_pools.c: allocate and keep the free blocks of the partly used
- * pymalloc pools, so that a child's objects go to fresh pools.  Returns the
- * blocks taken, or -1.
+ * forkserver_pools.c, before forking: fs_pools_fill allocates and keeps the
+ * free blocks of the partly used pymalloc pools, so that a child's objects
+ * go to fresh pools (returns the blocks taken, or -1); fs_heap_fill does
+ * the same for the free chunks below the top of the C heap (returns the
+ * chunks taken).
  */
 extern long fs_pools_fill(void);
 extern long fs_heap_fill(void);
 
-/* forkserver.c: one line on the server log. */
+/* forkserver.c: one line on the server log; a rusage's CPU in µs. */
 extern void fs_log_line(const char *text);
+extern int64_t fs_rusage_cpu_usec(const struct rusage *ru);
 
 #endif

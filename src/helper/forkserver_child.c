@@ -188,8 +188,7 @@ fs_child_handoff(int conn, int slot, int pidfd)
 	memset(&notice, 0, sizeof(notice));
 	notice.slot = slot;
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		notice.cpu_usec = (int64_t) ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
-			(int64_t) ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+		notice.cpu_usec = fs_rusage_cpu_usec(&ru);
 	if (write(FS_CHILD_FD_NOTIFY, &notice, sizeof(notice)) != sizeof(notice))
 		return -1;
 	close(FS_CHILD_FD_NOTIFY);
