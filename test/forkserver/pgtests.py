@@ -196,19 +196,24 @@ def test_prewarm_on_warms_idle_children(cur):
           (on_kb, off_kb))
 
 
+def server_log():
+    """The cluster's server log, as text."""
+    with open(os.environ["SERVER_LOG"], errors="replace") as f:
+        return f.read()
+
+
 def test_pools_filled(cur):
     """The server fills its partly used pymalloc pools and the holes of its
     C heap before forking (forkserver_pools.c), so that a child's objects go
     to fresh memory: it logs how many free blocks it took (-1 if CPython's
     allocator statistics could not be read) and how many heap chunks."""
     srv = wait_for(lambda: server_pid(cur), 5)
-    with open(os.environ["SERVER_LOG"], errors="replace") as f:
-        found = re.findall(r"fork server %d\): pymalloc: (-?\d+) free blocks" % (srv or 0), f.read())
+    log = server_log()
+    found = re.findall(r"fork server %d\): pymalloc: (-?\d+) free blocks" % (srv or 0), log)
     check("the server took the free blocks of its partly used pymalloc pools",
           len(found) == 1 and int(found[0]) > 0, (srv, found))
-    with open(os.environ["SERVER_LOG"], errors="replace") as f:
-        chunks = re.findall(r"fork server %d\): malloc: (\d+) free chunks below the top"
-                            % (srv or 0), f.read())
+    chunks = re.findall(r"fork server %d\): malloc: (\d+) free chunks below the top"
+                        % (srv or 0), log)
     check("the server took the free chunks below the top of its C heap", len(chunks) == 1,
           (srv, chunks))
 
@@ -216,9 +221,8 @@ def test_pools_filled(cur):
 def learned_pages(srv):
     """(pages a call writes, resident pages) the server logged for prewarm
     full (forkserver_learn.c), or None."""
-    with open(os.environ["SERVER_LOG"]) as f:
-        found = re.findall(r"fork server %d\): prewarm full: a call writes (\d+) of the (\d+) resident"
-                           % srv, f.read())
+    found = re.findall(r"fork server %d\): prewarm full: a call writes (\d+) of the (\d+) resident"
+                       % srv, server_log())
     return (int(found[0][0]), int(found[0][1])) if len(found) == 1 else None
 
 
@@ -466,8 +470,7 @@ def test_sandbox_locked(cur):
     check("a pooled child is pid 1 of its own PID namespace", r[:2] == ("ok", "1\n"), r)
     r2 = run(cur, "import os\nos.write(2, b'FS-LOG-FORGERY\\n')\nos.write(1, b'FS-LOG-FORGERY\\n')")
     time.sleep(0.2)
-    with open(os.environ["SERVER_LOG"], errors="replace") as f:
-        log = f.read()
+    log = server_log()
     check("a child cannot write into the server log", r2[0] == "ok" and "FS-LOG-FORGERY" not in log, r2)
     r = run(cur, "import os\nos.listdir('/')")
     cur.execute("RESET codeexec.unsafe_no_py_guards")
