@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -135,15 +136,15 @@ typedef enum FsHello
 #define FS_CLIENT_MAX_CONNECTS 4
 
 /*
- * Receive the child's hello: FORKSERVER_HELLO with exactly two
+ * Receive the child's hello: a ForkserverHello with exactly two
  * descriptors.  Each received descriptor is adopted by spawn.c at once.
  */
 static FsHello
 fs_client_hello(int sock, FsSettle *settle)
 {
-	char		data[FORKSERVER_HELLO_LEN];
+	ForkserverHello data;
 	char		cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+	struct iovec iov = {.iov_base = &data, .iov_len = sizeof(data)};
 	struct msghdr msg;
 	struct cmsghdr *cmsg;
 	int			fds[4];
@@ -171,7 +172,7 @@ fs_client_hello(int sock, FsSettle *settle)
 	}
 	if (n <= 0 && nfds == 0)
 		return FS_HELLO_NONE;
-	if (n != FORKSERVER_HELLO_LEN || memcmp(data, FORKSERVER_HELLO, FORKSERVER_HELLO_LEN) != 0 ||
+	if (n != sizeof(data) || memcmp(data.magic, FORKSERVER_HELLO_MAGIC, sizeof(data.magic)) != 0 ||
 		nfds != 2 || (msg.msg_flags & MSG_CTRUNC))
 	{
 		for (int i = 0; i < nfds; i++)
@@ -190,8 +191,51 @@ fs_client_hello(int sock, FsSettle *settle)
 	}
 	if (fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0)
 		elog(ERROR, "could not make the fork-server exit pipe non-blocking: %m");
-	fs_settle_begin(settle, fds[0]);
+	fs_settle_begin(settle, fds[0], data.cpu_nsec);
 	return FS_HELLO_OK;
+}
+
+/*
+ * spawn.c's abandon callback, for a call that ends after its request was
+ * sent but before the child's hello was taken (cancel, FATAL, deadline).
+ * The child sends its hello before it reads a byte of the request, and
+ * exits if that send fails.  Shut down, its hello can no longer be sent;
+ * so either it is already queued here, and the pidfd in it kills the
+ * child, or the child will never read the request.
+ */
+static void
+fs_client_abandon(int sock)
+{
+	ForkserverHello data;
+	char		cbuf[CMSG_SPACE(sizeof(int) * 4)];
+	struct iovec iov = {.iov_base = &data, .iov_len = sizeof(data)};
+	struct msghdr msg;
+	struct cmsghdr *cmsg;
+	bool		first = true;
+
+	(void) shutdown(sock, SHUT_RDWR);
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+		return;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg))
+	{
+		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+		{
+			int			fd;
+
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+			if (first)
+				(void) syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+			first = false;
+			close(fd);
+		}
+	}
 }
 
 /*
@@ -199,9 +243,14 @@ fs_client_hello(int sock, FsSettle *settle)
  * FsClientCall.  false if the deadline passed before a child took the
  * connection.
  *
- * A connection closed before the hello never carried the request (it is
- * sent only after the hello), so no code ran and connecting again is
- * safe.  That happens at a hand-over: an idle child of the old server,
+ * The request goes out right after connect(), before the hello: the child
+ * finds it waiting once its hello is sent, instead of sleeping until we
+ * have woken up, read the hello and written it (a round trip of two
+ * wake-ups).  fs_client_abandon covers the call ending in between.
+ *
+ * A connection closed before the hello never had its request read (the
+ * child reads only after its hello), so no code ran and connecting again
+ * is safe.  That happens at a hand-over: an idle child of the old server,
  * SIGKILLed but not yet scheduled, can still dequeue a connection from the
  * shared listening socket and dies holding it.
  */
@@ -218,6 +267,8 @@ fs_client_start(void *arg, double deadline)
 		if (attempt > 0)
 		{
 			elog(DEBUG1, "codeexec: a fork-server child closed the connection before its hello; connecting again");
+			spawn_set_abandon(NULL);
+			spawn_release(SPAWN_ADOPT_REQUEST);
 			spawn_release(SPAWN_ADOPT_RESPONSE);
 		}
 		fs_client_acquire_fd();
@@ -230,23 +281,29 @@ fs_client_start(void *arg, double deadline)
 					 errmsg("could not create a socket for the codeexec fork server: %m")));
 		}
 		spawn_adopt(SPAWN_ADOPT_RESPONSE, sock);
+		if (!fs_client_connect(sock, call->path, deadline))
+			return false;
 
-		if (!fs_client_connect(sock, call->path, deadline) ||
-			!fs_client_wait(sock, WL_SOCKET_READABLE, deadline))
+		fs_client_acquire_fd();
+		req = fcntl(sock, F_DUPFD_CLOEXEC, 0);
+		if (req < 0)
+		{
+			ReleaseExternalFD();
+			elog(ERROR, "could not duplicate the fork-server socket: %m");
+		}
+		spawn_adopt(SPAWN_ADOPT_REQUEST, req);
+		spawn_set_abandon(fs_client_abandon);
+		spawn_send_request();
+
+		if (!fs_client_wait(sock, WL_SOCKET_READABLE, deadline))
 			return false;
 		hello = fs_client_hello(sock, &call->settle);
 	}
-	if (hello != FS_HELLO_OK)
-		return true;			/* EOF or garbage: the loop sees EOF, "killed" */
-
-	fs_client_acquire_fd();
-	req = fcntl(sock, F_DUPFD_CLOEXEC, 0);
-	if (req < 0)
-	{
-		ReleaseExternalFD();
-		elog(ERROR, "could not duplicate the fork-server socket: %m");
-	}
-	spawn_adopt(SPAWN_ADOPT_REQUEST, req);
+	if (hello == FS_HELLO_OK)
+		spawn_set_abandon(NULL);	/* the pidfd is spawn.c's now */
+	else if (hello == FS_HELLO_NONE)
+		spawn_release(SPAWN_ADOPT_REQUEST);
+	/* EOF or garbage: the loop sees EOF, "killed" */
 	return true;
 }
 

@@ -10,10 +10,11 @@
  *	  response is sent, waits for us to hang up (forkserver_child.c), and we
  *	  take the call's figures from the kernel while it is still alive:
  *
- *	    CPU time   the child's process CPU clock (clock_getcpuclockid) read
- *	               when the child said hello and again now: the difference
- *	               is what the call cost, like the exit record's rusage
- *	               minus the child's idle time;
+ *	    CPU time   the child's process CPU clock (clock_getcpuclockid) now,
+ *	               minus its reading in the child's hello (sent before the
+ *	               child read any user input, so it can be trusted): what
+ *	               the call cost, like the exit record's rusage minus the
+ *	               child's idle time;
  *	    peak RSS   VmHWM of /proc/<pid>/status (ru_maxrss is the same
  *	               high-water mark, taken at exit).
  *
@@ -126,16 +127,22 @@ fs_settle_pid(int pidfd)
 	return fs_settle_field(text, "\nPid:");
 }
 
+/*
+ * The CPU clock at the start is the child's own reading, sent in its hello
+ * before it read the request: we may take the hello only after the child
+ * has run the call (the request goes out before the hello), and reading
+ * the clock then would miss that work.
+ */
 void
-fs_settle_begin(FsSettle *s, int pidfd)
+fs_settle_begin(FsSettle *s, int pidfd, uint64 hello_cpu_nsec)
 {
 	long		pid;
 
 	s->ready = false;
 	pid = fs_settle_pid(pidfd);
-	if (pid <= 0 || clock_getcpuclockid((pid_t) pid, &s->cpu_clock) != 0 ||
-		!fs_settle_cpu(s->cpu_clock, &s->cpu_start))
+	if (pid <= 0 || clock_getcpuclockid((pid_t) pid, &s->cpu_clock) != 0)
 		return;
+	s->cpu_start = hello_cpu_nsec / 1e9;
 	s->pid = (pid_t) pid;
 	s->ready = true;
 }

@@ -20,11 +20,14 @@ typedef struct FsSettle
 	bool		ready;			/* pid and CPU clock known */
 	pid_t		pid;			/* the child, in our PID namespace */
 	clockid_t	cpu_clock;		/* its process CPU clock */
-	double		cpu_start;		/* that clock at the hello */
+	double		cpu_start;		/* that clock when it sent its hello */
 } FsSettle;
 
-/* At the hello: the child's pid (pidfd fdinfo) and its CPU so far. */
-extern void fs_settle_begin(FsSettle *s, int pidfd);
+/*
+ * At the hello: the child's pid (asked of its pidfd) and the CPU clock
+ * reading the hello carried.
+ */
+extern void fs_settle_begin(FsSettle *s, int pidfd, uint64 hello_cpu_nsec);
 
 /*
  * Whether `response` is one complete frame and, if so, the figures are

@@ -66,6 +66,13 @@ typedef struct SpawnChild
 } SpawnChild;
 
 static SpawnChild spawn_child = {0, -1, {-1, -1, -1}, NULL};
+
+/*
+ * Channel mode: called by spawn_cleanup() with the response descriptor
+ * while a request may have reached a child whose pidfd we do not hold yet
+ * (spawn_set_abandon).
+ */
+static SpawnAbandonFn spawn_abandon_fn = NULL;
 static bool spawn_exit_callback_registered = false;
 static volatile sig_atomic_t spawn_sigchld_seen = false;
 
@@ -130,6 +137,14 @@ spawn_cleanup(int *wait_status, struct rusage *ru)
 	{
 		FreeWaitEventSet(spawn_child.set);
 		spawn_child.set = NULL;
+	}
+	if (spawn_abandon_fn != NULL)
+	{
+		SpawnAbandonFn abandon = spawn_abandon_fn;
+
+		spawn_abandon_fn = NULL;
+		if (spawn_child.fds[SPAWN_FD_RESPONSE] >= 0)
+			abandon(spawn_child.fds[SPAWN_FD_RESPONSE]);
 	}
 	for (int i = 0; i < 3; i++)
 		spawn_close_fd(i);
@@ -335,6 +350,9 @@ typedef struct SpawnIo
 	size_t		diag_len;
 	bool		overflow;
 } SpawnIo;
+
+/* The exchange in progress, for spawn_send_request() during `start`. */
+static SpawnIo *spawn_io_active = NULL;
 
 /* Write as much of the request as the pipe takes; close it when done. */
 static void
@@ -573,6 +591,7 @@ spawn_exchange(SpawnStartFn start, SpawnSettleFn settle, void *arg,
 	{
 		double		deadline = begin + timeout_ms / 1000.0;
 
+		spawn_io_active = &io;
 		if (start(arg, deadline))
 			spawn_loop(&io, settle, arg, deadline, result);
 		else
@@ -580,6 +599,7 @@ spawn_exchange(SpawnStartFn start, SpawnSettleFn settle, void *arg,
 	}
 	PG_FINALLY();
 	{
+		spawn_io_active = NULL;
 		spawn_cleanup(NULL, NULL);
 		pqsignal(SIGCHLD, old_sigchld);
 	}
@@ -623,6 +643,22 @@ spawn_release(int which)
 {
 	Assert(which >= 0 && which < 3);
 	spawn_close_fd(which);
+	/* a request channel given up on: the next one starts from the top */
+	if (which == SPAWN_ADOPT_REQUEST && spawn_io_active != NULL)
+		spawn_io_active->request_off = 0;
+}
+
+void
+spawn_send_request(void)
+{
+	Assert(spawn_io_active != NULL);
+	spawn_pump_request(spawn_io_active);
+}
+
+void
+spawn_set_abandon(SpawnAbandonFn fn)
+{
+	spawn_abandon_fn = fn;
 }
 
 void

@@ -92,8 +92,28 @@ extern void spawn_run_channel(SpawnStartFn start, SpawnSettleFn settle, void *ar
 							  SpawnResult *result);
 extern void spawn_adopt(int which, int fd);
 
-/* Close an adopted descriptor (not the pidfd) before the loop runs. */
+/*
+ * Close an adopted descriptor (not the pidfd) before the loop runs.
+ * Releasing SPAWN_ADOPT_REQUEST also rewinds the request: a channel
+ * adopted later gets it from its first byte.
+ */
 extern void spawn_release(int which);
+
+/*
+ * From `start`: write as much of the request as the adopted request
+ * descriptor takes now, without waiting (the loop writes the rest), and
+ * shut it down for writing if that was all.
+ */
+extern void spawn_send_request(void);
+
+/*
+ * From `start`, once a request may reach a child before its pidfd is
+ * adopted: if the call ends before that (ERROR, FATAL, deadline),
+ * spawn_cleanup() first calls fn(response fd), which must make sure that
+ * child dies or never runs the request.  NULL clears it.
+ */
+typedef void (*SpawnAbandonFn) (int response_fd);
+extern void spawn_set_abandon(SpawnAbandonFn fn);
 
 /* CLOCK_MONOTONIC in seconds (the clock of every deadline). */
 extern double spawn_now(void);

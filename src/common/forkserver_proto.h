@@ -8,12 +8,15 @@
  *
  * Handoff on one connection to the server's listening socket:
  *
- *	  1. a pooled child accept()s the connection and sends one message of
- *	     FORKSERVER_HELLO_LEN bytes ("CXF1") carrying, as SCM_RIGHTS, two
- *	     descriptors: a pidfd of itself (the backend SIGKILLs exactly that
- *	     child with pidfd_send_signal) and the read end of its exit pipe;
- *	  2. the backend writes one CXQ1 request frame and shuts down its
- *	     writing side (the child reads until EOF, as in exec mode);
+ *	  1. the backend connects and writes one CXQ1 request frame at once,
+ *	     then shuts down its writing side (the child reads until EOF, as
+ *	     in exec mode);
+ *	  2. a pooled child accept()s the connection and, before it reads a
+ *	     byte of the request, sends one ForkserverHello carrying, as
+ *	     SCM_RIGHTS, two descriptors: a pidfd of itself (the backend
+ *	     SIGKILLs exactly that child with pidfd_send_signal) and the read
+ *	     end of its exit pipe.  If that send fails (the backend has gone)
+ *	     the child exits without reading the request;
  *	  3. the child writes one CXR1 response frame and exits;
  *	  4. the server, the child's parent, reaps it and writes one
  *	     ForkserverExit record into the exit pipe, then closes it.  EOF on
@@ -33,8 +36,19 @@
 
 #include <stdint.h>
 
-#define FORKSERVER_HELLO "CXF1"
-#define FORKSERVER_HELLO_LEN 4
+#define FORKSERVER_HELLO_MAGIC "CXF2"
+
+/*
+ * The hello.  The child sends it before it has read any user input, so
+ * the backend can trust its CPU clock reading: the call's CPU time is the
+ * child's CPU clock at the end minus this.
+ */
+typedef struct ForkserverHello
+{
+	char		magic[4];		/* FORKSERVER_HELLO_MAGIC */
+	uint32_t	zero;
+	uint64_t	cpu_nsec;		/* the child's CLOCK_PROCESS_CPUTIME_ID */
+} ForkserverHello;
 #define FORKSERVER_EXIT_MAGIC 0x31585843u	/* "CXX1" little-endian */
 
 /* Name of the listening socket inside the 0700 socket directory. */

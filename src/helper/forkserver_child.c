@@ -15,9 +15,10 @@
  *
  *	  Then, for the connection it got:
  *
- *	  3. closes the listening socket, sends the backend a pidfd of itself
- *	     and the read end of its exit pipe (forkserver_proto.h), then tells
- *	     the server (notify pipe) so a replacement is cloned;
+ *	  3. closes the listening socket, sends the backend its CPU clock, a
+ *	     pidfd of itself and the read end of its exit pipe
+ *	     (forkserver_proto.h), then tells the server (notify pipe) so a
+ *	     replacement is cloned;
  *	  4. reads the CXQ1 request until EOF, applies the call's rlimits
  *	     (address space, CPU; lowering what the server had), seals the
  *	     seccomp filter (the hand-off calls are trapped again), narrows the
@@ -37,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -139,28 +141,32 @@ fs_child_setup(const FsConfig *config, int pid_ns)
 }
 
 /*
- * Step 3: the handoff.  Sends FORKSERVER_HELLO with a pidfd of this
- * process (pid 1 in its namespace names itself) and the exit pipe.
- * Returns 0, or -1 if the backend cannot be told (it will see EOF).
+ * Step 3: the handoff.  Sends a ForkserverHello with our CPU clock, a
+ * pidfd of this process (pid 1 in its namespace names itself) and the exit
+ * pipe.  Returns 0, or -1 if the backend cannot be told (it has gone, or
+ * will see EOF): then the request, already on its way, must not be read.
  */
 static int
 fs_child_handoff(int conn, int slot, int pidfd)
 {
 	int			fds[2];
 	char		cbuf[CMSG_SPACE(sizeof(int) * 2)];
-	struct iovec iov = {.iov_base = FORKSERVER_HELLO, .iov_len = FORKSERVER_HELLO_LEN};
+	ForkserverHello hello;
+	struct iovec iov = {.iov_base = &hello, .iov_len = sizeof(hello)};
 	struct msghdr msg;
 	struct cmsghdr *cmsg;
+	struct timespec cpu;
 	ssize_t		n;
-
 	FsNotice	notice;
-	struct rusage ru;
 
 	close(FORKSERVER_FD_LISTEN);
 	fds[0] = pidfd;
 	fds[1] = FS_CHILD_FD_EXIT;
-	if (fds[0] < 0)
+	if (fds[0] < 0 || clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu) != 0)
 		return -1;
+	memset(&hello, 0, sizeof(hello));
+	memcpy(hello.magic, FORKSERVER_HELLO_MAGIC, sizeof(hello.magic));
+	hello.cpu_nsec = (uint64_t) cpu.tv_sec * 1000000000 + cpu.tv_nsec;
 	memset(&msg, 0, sizeof(msg));
 	memset(cbuf, 0, sizeof(cbuf));
 	msg.msg_iov = &iov;
@@ -177,7 +183,7 @@ fs_child_handoff(int conn, int slot, int pidfd)
 	while (n < 0 && errno == EINTR);
 	close(fds[0]);
 	close(FS_CHILD_FD_EXIT);
-	if (n != FORKSERVER_HELLO_LEN)
+	if (n != (ssize_t) sizeof(hello))
 		return -1;
 
 	/*
@@ -187,8 +193,7 @@ fs_child_handoff(int conn, int slot, int pidfd)
 	 */
 	memset(&notice, 0, sizeof(notice));
 	notice.slot = slot;
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		notice.cpu_usec = fs_rusage_cpu_usec(&ru);
+	notice.cpu_usec = (int64_t) (hello.cpu_nsec / 1000);
 	if (write(FS_CHILD_FD_NOTIFY, &notice, sizeof(notice)) != sizeof(notice))
 		return -1;
 	close(FS_CHILD_FD_NOTIFY);

@@ -48,7 +48,8 @@ class Server:
         s.settimeout(timeout)
         s.connect(self.path)
         msg, fds, flags, addr = socket.recv_fds(s, 16, 2)
-        assert msg == b"CXF1" and len(fds) == 2, (msg, fds)
+        # ForkserverHello: magic, 4 zero bytes, the child's CPU clock in ns
+        assert len(msg) == 16 and msg[:8] == b"CXF2\0\0\0\0" and len(fds) == 2, (msg, fds)
         pidfd, exit_r = fds
         s.sendall(helper_tests.request(code, **kw))
         s.shutdown(socket.SHUT_WR)

@@ -9,7 +9,9 @@
 #   3. pg_ctl stop -m immediate leaves no codeexec-helper process;
 #   4. a helper that cannot be executed is a server-side ERROR;
 #   5. a server whose children close every connection before their hello
-#      (closing_server.py): a bounded number of reconnects, then killed.
+#      (closing_server.py): a bounded number of reconnects, then killed;
+#   6. a server whose children are slow to say hello (holding_server.py):
+#      a call that ends before the hello leaves no child able to run it.
 #
 # Needs root (inspects /proc, runs the cluster as postgres).  Environment:
 # PG_CONFIG (the installation under test), FORKSERVER_TEST_PORT (the
@@ -132,6 +134,21 @@ else
 	failed=$((failed + 1))
 fi
 rm -f "$fake"
+
+# 6: the request goes out before the hello; a call that ends in between
+# (deadline, cancel) leaves no child that could still run it
+fake=$CLUSTER_ROOT-holding-server.py
+install -m 755 "$here/holding_server.py" "$fake"
+if cluster_start "codeexec.helper_path = '$fake'"; then
+	cluster_psql -q -c 'CREATE EXTENSION codeexec'
+	out=$(/usr/bin/python3 "$here/holding_tests.py" "$fake" 2>&1)
+	printf '%s\n' "$out" | head -n -1
+	tally "$out"
+	cluster_stop
+else
+	failed=$((failed + 1))
+fi
+rm -f "$fake" "$fake.log" "$fake.go"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""holding_tests.py FAKE: run by test/forkserver/run.sh against a cluster
+whose fork server is holding_server.py, installed at FAKE (its log is
+FAKE.log, its go file FAKE.go).  A backend sends its request as soon as it
+has connected, before the child's hello; these tests check that a call
+ending in between leaves no child able to run it.  Prints "N passed, N
+failed"; exits nonzero on failure.
+"""
+import os
+import signal
+import sys
+import threading
+import time
+
+import psycopg2
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "helper"))
+import run as helper_tests  # noqa: E402  (check() and its counters)
+
+check = helper_tests.check
+FAKE = sys.argv[1]
+LOG, GO = FAKE + ".log", FAKE + ".go"
+
+
+def connect():
+    conn = psycopg2.connect("")
+    conn.autocommit = True
+    return conn
+
+
+def wait_event(prefix, timeout=5.0):
+    """The first line of the fake's log that starts with prefix."""
+    end = time.time() + timeout
+    while True:
+        try:
+            with open(LOG) as f:
+                for line in f:
+                    if line.startswith(prefix):
+                        return line.strip()
+        except FileNotFoundError:
+            pass
+        if time.time() > end:
+            return None
+        time.sleep(0.01)
+
+
+def start_over():
+    for path in (LOG, GO):
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def test_deadline_before_hello():
+    start_over()
+    cur = connect().cursor()
+    cur.execute("SELECT status FROM codeexec_run('print(1)', timeout_ms => 300)")
+    status = cur.fetchone()[0]
+    check("no hello before the deadline: the call times out", status == "timeout", status)
+    request = wait_event("request ")
+    check("the request was sent before any hello (%s)" % request,
+          request is not None and int(request.split()[1]) > 0)
+    open(GO, "w").close()
+    hello = wait_event("hello ")
+    check("a hello after the call ended is refused, so a child would exit unrun",
+          hello == "hello refused EPIPE", hello)
+
+
+def test_cancel_with_hello_queued():
+    """The hello (and its pidfd) is queued on the socket but not yet read
+    when the cancel is handled: the backend is stopped meanwhile."""
+    start_over()
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("SELECT pg_backend_pid()")
+    backend = cur.fetchone()[0]
+    outcome = {}
+
+    def call():
+        try:
+            cur.execute("SELECT status FROM codeexec_run('print(1)', timeout_ms => 20000)")
+            outcome["status"] = cur.fetchone()[0]
+        except psycopg2.Error as e:
+            outcome["error"] = e.pgcode
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    stand_in = None
+    if wait_event("request "):
+        os.kill(backend, signal.SIGSTOP)
+        try:
+            open(GO, "w").close()
+            hello = wait_event("hello sent ")
+            stand_in = int(hello.split()[2]) if hello else None
+            other = connect().cursor()
+            other.execute("SELECT pg_cancel_backend(%s)", (backend,))
+        finally:
+            os.kill(backend, signal.SIGCONT)
+    thread.join(20)
+    check("cancel with the hello queued: the call is cancelled",
+          outcome.get("error") == "57014", outcome)
+    end = wait_event("stand-in %s " % stand_in) if stand_in else None
+    check("cancel with the hello queued: the process it names is SIGKILLed",
+          end == "stand-in %s signal 9" % stand_in, end)
+
+
+def main():
+    time.sleep(1.5)     # the worker starts the fake server
+    test_deadline_before_hello()
+    test_cancel_with_hello_queued()
+    start_over()
+    print("%d passed, %d failed" % (helper_tests.passed, helper_tests.failed))
+    sys.exit(1 if helper_tests.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
