@@ -10,6 +10,8 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/backend/*.c))) src/common/wire.o
 # The extension script is assembled from src/sql/*.sql in name order, one
 # file per concern, so each part of the SQL surface lives beside its peers.
 DATA_built = codeexec--$(EXTVERSION).sql
+# Earlier versions' install scripts, frozen, and the updates from them.
+DATA = $(sort $(wildcard src/sql/versions/*.sql))
 PGFILEDESC = "codeexec - run untrusted Python in a sandboxed helper"
 
 REGRESS = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
