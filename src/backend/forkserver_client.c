@@ -135,20 +135,22 @@ typedef enum FsHello
  */
 #define FS_CLIENT_MAX_CONNECTS 4
 
+/* Descriptors a hello may carry that we look at; more make it a bad one. */
+#define FS_HELLO_MAX_FDS 4
+
 /*
- * Receive the child's hello: a ForkserverHello with exactly two
- * descriptors.  Each received descriptor is adopted by spawn.c at once.
+ * One recvmsg of a hello's worth: its bytes into *data, the descriptors it
+ * carried into fds (*nfds of them; the kernel closes any beyond
+ * FS_HELLO_MAX_FDS and sets *truncated).  Returns recvmsg's result.
  */
-static FsHello
-fs_client_hello(int sock, FsSettle *settle)
+static ssize_t
+fs_client_recv_hello(int sock, int flags, ForkserverHello *data, int *fds, int *nfds,
+					 bool *truncated)
 {
-	ForkserverHello data;
-	char		cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = {.iov_base = &data, .iov_len = sizeof(data)};
+	char		cbuf[CMSG_SPACE(sizeof(int) * FS_HELLO_MAX_FDS)];
+	struct iovec iov = {.iov_base = data, .iov_len = sizeof(*data)};
 	struct msghdr msg;
 	struct cmsghdr *cmsg;
-	int			fds[4];
-	int			nfds = 0;
 	ssize_t		n;
 
 	memset(&msg, 0, sizeof(msg));
@@ -157,23 +159,42 @@ fs_client_hello(int sock, FsSettle *settle)
 	msg.msg_control = cbuf;
 	msg.msg_controllen = sizeof(cbuf);
 	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-
+	*nfds = 0;
+	*truncated = n >= 0 && (msg.msg_flags & MSG_CTRUNC) != 0;
+	if (n < 0)
+		return n;
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg))
 	{
 		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
 		{
 			int			count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
-			for (int i = 0; i < count && nfds < 4; i++)
-				memcpy(&fds[nfds++], CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+			for (int i = 0; i < count && *nfds < FS_HELLO_MAX_FDS; i++)
+				memcpy(&fds[(*nfds)++], CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
 		}
 	}
+	return n;
+}
+
+/*
+ * Receive the child's hello: a ForkserverHello with exactly two
+ * descriptors.  Each received descriptor is adopted by spawn.c at once.
+ */
+static FsHello
+fs_client_hello(int sock, FsSettle *settle)
+{
+	ForkserverHello data;
+	int			fds[FS_HELLO_MAX_FDS];
+	int			nfds;
+	bool		truncated;
+	ssize_t		n = fs_client_recv_hello(sock, 0, &data, fds, &nfds, &truncated);
+
 	if (n <= 0 && nfds == 0)
 		return FS_HELLO_NONE;
 	if (n != sizeof(data) || memcmp(data.magic, FORKSERVER_HELLO_MAGIC, sizeof(data.magic)) != 0 ||
-		nfds != 2 || (msg.msg_flags & MSG_CTRUNC))
+		nfds != 2 || truncated)
 	{
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
@@ -207,35 +228,16 @@ static void
 fs_client_abandon(int sock)
 {
 	ForkserverHello data;
-	char		cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = {.iov_base = &data, .iov_len = sizeof(data)};
-	struct msghdr msg;
-	struct cmsghdr *cmsg;
-	bool		first = true;
+	int			fds[FS_HELLO_MAX_FDS];
+	int			nfds;
+	bool		truncated;
 
 	(void) shutdown(sock, SHUT_RDWR);
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof(cbuf);
-	if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
-		return;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg))
-	{
-		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
-		{
-			int			fd;
-
-			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-			if (first)
-				(void) syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
-			first = false;
-			close(fd);
-		}
-	}
+	(void) fs_client_recv_hello(sock, MSG_DONTWAIT, &data, fds, &nfds, &truncated);
+	if (nfds > 0)
+		(void) syscall(SYS_pidfd_send_signal, fds[0], SIGKILL, NULL, 0);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
 }
 
 /*

@@ -49,6 +49,7 @@ typedef struct ForkserverHello
 	uint32_t	zero;
 	uint64_t	cpu_nsec;		/* the child's CLOCK_PROCESS_CPUTIME_ID */
 } ForkserverHello;
+
 #define FORKSERVER_EXIT_MAGIC 0x31585843u	/* "CXX1" little-endian */
 
 /* Name of the listening socket inside the 0700 socket directory. */
