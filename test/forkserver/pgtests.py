@@ -455,8 +455,8 @@ def test_crash_starved_idle_child(cur):
 
 def test_handover_concurrent_call(cur):
     """Another session's call that arrives while the old server drains is
-    not lost either: a connection closed before the child's hello never
-    carried the request, so the backend connects again."""
+    not lost either: a child whose connection closed before its hello
+    never read the request, so the backend connects again."""
     check_starved_handover("starved idle children, another session", starved_handover(cur, True))
 
 
