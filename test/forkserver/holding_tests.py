@@ -3,7 +3,8 @@
 whose fork server is holding_server.py, installed at FAKE (its log is
 FAKE.log, its go file FAKE.go).  A backend sends its request as soon as it
 has connected, before the child's hello; these tests check that a call
-ending in between leaves no child able to run it.  Prints "N passed, N
+ending in between leaves no child able to run it, and that a call's CPU
+time starts at the hello even when the backend takes it late.  Prints "N passed, N
 failed"; exits nonzero on failure.
 """
 import os
@@ -103,10 +104,50 @@ def test_cancel_with_hello_queued():
           end == "stand-in %s signal 9" % stand_in, end)
 
 
+def test_cpu_counted_from_the_hello():
+    """The backend takes the hello only after the child has done its work
+    (it is stopped meanwhile): the call's CPU time still starts at the
+    hello, whose clock reading (0) is the child's own, not at the moment
+    the backend got to it."""
+    start_over()
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("SELECT pg_backend_pid()")
+    backend = cur.fetchone()[0]
+    outcome = {}
+
+    def call():
+        try:
+            cur.execute("SELECT status, stdout, cpu_time_seconds FROM "
+                        "codeexec_run('print(1)', timeout_ms => 20000)")
+            outcome["row"] = cur.fetchone()
+        except psycopg2.Error as e:
+            outcome["error"] = e.pgcode
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    if wait_event("request "):
+        os.kill(backend, signal.SIGSTOP)
+        try:
+            with open(GO, "w") as f:
+                f.write("burn")
+            wait_event("response sent", 10)
+        finally:
+            os.kill(backend, signal.SIGCONT)
+    thread.join(20)
+    row = outcome.get("row")
+    check("work done before the backend took the hello is counted (%s)" % (row,),
+          row is not None and row[:2] == ("ok", "burnt\n") and 0.25 <= row[2] < 5, outcome)
+    hello = wait_event("hello sent ")
+    end = wait_event("stand-in %s " % hello.split()[2]) if hello else None
+    check("the settled stand-in is SIGKILLed", end is not None and end.endswith(" signal 9"), end)
+
+
 def main():
     time.sleep(1.5)     # the worker starts the fake server
     test_deadline_before_hello()
     test_cancel_with_hello_queued()
+    test_cpu_counted_from_the_hello()
     start_over()
     print("%d passed, %d failed" % (helper_tests.passed, helper_tests.failed))
     sys.exit(1 if helper_tests.failed else 0)

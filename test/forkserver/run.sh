@@ -11,7 +11,8 @@
 #   5. a server whose children close every connection before their hello
 #      (closing_server.py): a bounded number of reconnects, then killed;
 #   6. a server whose children are slow to say hello (holding_server.py):
-#      a call that ends before the hello leaves no child able to run it.
+#      a call that ends before the hello leaves no child able to run it,
+#      and a call's CPU time starts at the hello however late it is taken.
 #
 # Needs root (inspects /proc, runs the cluster as postgres).  Environment:
 # PG_CONFIG (the installation under test), FORKSERVER_TEST_PORT (the
