@@ -51,6 +51,26 @@ def start_over():
             os.unlink(path)
 
 
+def start_call(sql):
+    """Run sql in a new session, in a thread: (the session's backend pid,
+    the thread, a dict that gets "row" or the error's "error" code)."""
+    cur = connect().cursor()
+    cur.execute("SELECT pg_backend_pid()")
+    backend = cur.fetchone()[0]
+    outcome = {}
+
+    def call():
+        try:
+            cur.execute(sql)
+            outcome["row"] = cur.fetchone()
+        except psycopg2.Error as e:
+            outcome["error"] = e.pgcode
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    return backend, thread, outcome
+
+
 def test_deadline_before_hello():
     start_over()
     cur = connect().cursor()
@@ -70,21 +90,8 @@ def test_cancel_with_hello_queued():
     """The hello (and its pidfd) is queued on the socket but not yet read
     when the cancel is handled: the backend is stopped meanwhile."""
     start_over()
-    conn = connect()
-    cur = conn.cursor()
-    cur.execute("SELECT pg_backend_pid()")
-    backend = cur.fetchone()[0]
-    outcome = {}
-
-    def call():
-        try:
-            cur.execute("SELECT status FROM codeexec_run('print(1)', timeout_ms => 20000)")
-            outcome["status"] = cur.fetchone()[0]
-        except psycopg2.Error as e:
-            outcome["error"] = e.pgcode
-
-    thread = threading.Thread(target=call)
-    thread.start()
+    backend, thread, outcome = start_call("SELECT status FROM codeexec_run('print(1)', "
+                                          "timeout_ms => 20000)")
     stand_in = None
     if wait_event("request "):
         os.kill(backend, signal.SIGSTOP)
@@ -110,22 +117,8 @@ def test_cpu_counted_from_the_hello():
     hello, whose clock reading (0) is the child's own, not at the moment
     the backend got to it."""
     start_over()
-    conn = connect()
-    cur = conn.cursor()
-    cur.execute("SELECT pg_backend_pid()")
-    backend = cur.fetchone()[0]
-    outcome = {}
-
-    def call():
-        try:
-            cur.execute("SELECT status, stdout, cpu_time_seconds FROM "
-                        "codeexec_run('print(1)', timeout_ms => 20000)")
-            outcome["row"] = cur.fetchone()
-        except psycopg2.Error as e:
-            outcome["error"] = e.pgcode
-
-    thread = threading.Thread(target=call)
-    thread.start()
+    backend, thread, outcome = start_call("SELECT status, stdout, cpu_time_seconds FROM "
+                                          "codeexec_run('print(1)', timeout_ms => 20000)")
     if wait_event("request "):
         os.kill(backend, signal.SIGSTOP)
         try:
