@@ -86,9 +86,11 @@ def test_deadline_before_hello():
           hello == "hello refused EPIPE", hello)
 
 
-def test_cancel_with_hello_queued():
+def test_end_with_hello_queued(how):
     """The hello (and its pidfd) is queued on the socket but not yet read
-    when the cancel is handled: the backend is stopped meanwhile."""
+    when the call ends: the backend is stopped meanwhile.  A cancel ends
+    it with an ERROR (spawn.c's PG_FINALLY), a terminate with a FATAL (its
+    before_shmem_exit callback)."""
     start_over()
     backend, thread, outcome = start_call("SELECT status FROM codeexec_run('print(1)', "
                                           "timeout_ms => 20000)")
@@ -100,14 +102,16 @@ def test_cancel_with_hello_queued():
             hello = wait_event("hello sent ")
             stand_in = int(hello.split()[2]) if hello else None
             other = connect().cursor()
-            other.execute("SELECT pg_cancel_backend(%s)", (backend,))
+            other.execute("SELECT pg_%s_backend(%%s)" % how, (backend,))
         finally:
             os.kill(backend, signal.SIGCONT)
     thread.join(20)
-    check("cancel with the hello queued: the call is cancelled",
-          outcome.get("error") == "57014", outcome)
+    # a terminated session may lose its connection before the FATAL's text
+    ended = {"cancel": ("57014",), "terminate": ("57P01", None)}[how]
+    check("%s with the hello queued: the call ends" % how,
+          "error" in outcome and outcome["error"] in ended, outcome)
     end = wait_event("stand-in %s " % stand_in) if stand_in else None
-    check("cancel with the hello queued: the process it names is SIGKILLed",
+    check("%s with the hello queued: the process it names is SIGKILLed" % how,
           end == "stand-in %s signal 9" % stand_in, end)
 
 
@@ -139,7 +143,8 @@ def test_cpu_counted_from_the_hello():
 def main():
     time.sleep(1.5)     # the worker starts the fake server
     test_deadline_before_hello()
-    test_cancel_with_hello_queued()
+    test_end_with_hello_queued("cancel")
+    test_end_with_hello_queued("terminate")
     test_cpu_counted_from_the_hello()
     start_over()
     print("%d passed, %d failed" % (helper_tests.passed, helper_tests.failed))
