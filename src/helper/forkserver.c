@@ -96,7 +96,7 @@ static double fs_drain_started;	/* CLOCK_MONOTONIC seconds; 0: not draining */
 #define FS_DRAIN_MAX_S 300
 
 /* User plus system CPU of a rusage, in microseconds. */
-int64_t
+static int64_t
 fs_rusage_cpu_usec(const struct rusage *ru)
 {
 	return (int64_t) ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec +

@@ -16,7 +16,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/resource.h>
 
 /* What a child inherits from the server (descriptor numbers in the child). */
 #define FS_CHILD_FD_NOTIFY	4		/* write: "slot N took a connection" */
@@ -105,8 +104,7 @@ extern int	fs_learn_written(const FsRange *ranges, int nranges, void (*work) (vo
 extern long fs_pools_fill(void);
 extern long fs_heap_fill(void);
 
-/* forkserver.c: one line on the server log; a rusage's CPU in µs. */
+/* forkserver.c: one line on the server log. */
 extern void fs_log_line(const char *text);
-extern int64_t fs_rusage_cpu_usec(const struct rusage *ru);
 
 #endif
