@@ -30,12 +30,17 @@ import report
 import sql_mech
 from snippets import SNIPPETS, cli_code
 
-QUICK = {"max_n": 30, "budget_s": 3, "tp_snippets": ["print1"], "tp_seconds": 3, "spaced_n": 20}
+# spaced: calls per pause length (SPACED_THINKS_S)
+QUICK = {"max_n": 30, "budget_s": 3, "tp_snippets": ["print1"], "tp_seconds": 3,
+         "spaced_n": [20, 5]}
 FULL = {"max_n": 500, "budget_s": 20, "tp_snippets": ["print1", "data"], "tp_seconds": 12,
-        "spaced_n": 300}
-# print(1) again with this pause before each call: an interactive client
-# (an agent that thinks between calls) rather than a loop
-SPACED_THINK_S = 0.02
+        "spaced_n": [300, 100]}
+# print(1) again with each of these pauses before each call: an interactive
+# client (an agent that thinks between calls) rather than a loop.  The
+# longer the pause, the colder the caches and the more slowly a VM's idle
+# vCPUs wake; the constant SELECT (sql_mech.ROUND_TRIP) shows what that
+# costs a call through SQL that does nothing.
+SPACED_THINKS_S = [0.02, 0.2]
 CLIENTS = [1, 2, 4, 8]
 REFS = ["codeexec forkserver", "codeexec exec"]
 PEERS = ["plpython3u", "python3 -I -S", "bwrap --unshare-all", "runsc do"]
@@ -126,12 +131,13 @@ def run_phase(label, snippets, quick, json_path):
 
     spaced = []
     if "print1" in snippets:
-        for mech in [m for m in sql_mech.MECHANISMS if m in usable]:
-            log(f"latency, {SPACED_THINK_S * 1000:.0f} ms apart: {mech} / print1")
-            r = sql_mech.measure(mech, SNIPPETS["print1"][0], expected["print1"],
-                                 cfg["spaced_n"], cfg["spaced_n"] * SPACED_THINK_S * 2, pm_pid,
-                                 think_s=SPACED_THINK_S)
-            spaced.append((mech, "print1", r))
+        for think, n in zip(SPACED_THINKS_S, cfg["spaced_n"]):
+            for mech in [sql_mech.ROUND_TRIP] + [m for m in sql_mech.MECHANISMS if m in usable]:
+                log(f"latency, {think * 1000:.0f} ms apart: {mech} / print1")
+                r = sql_mech.measure(mech, SNIPPETS["print1"][0], expected["print1"],
+                                     n, n * think * 2, pm_pid, think_s=think)
+                r["think_ms"] = think * 1000
+                spaced.append((mech, "print1", r))
 
     forkserver = {}
     if "codeexec forkserver" in usable:
@@ -152,7 +158,7 @@ def run_phase(label, snippets, quick, json_path):
     result = {
         "label": label, "pg_version": pg_version, "availability": avail,
         "isolation": sql_mech.isolation_report(), "settings": settings,
-        "latency": latency, "spaced": spaced, "spaced_think_ms": SPACED_THINK_S * 1000,
+        "latency": latency, "spaced": spaced,
         "throughput": throughput,
         "memory": {"forkserver": forkserver, "backend_rss": backend_rss,
                    "cluster_pss_kb": procs.tree_pss_kb(pm_pid)},
@@ -194,7 +200,6 @@ def write_report(paths, quick, out_dir):
            "settings": [(ph["label"], ph["settings"]) for ph in phases],
            "latency": [tuple(x) for ph in phases for x in ph["latency"]],
            "spaced": [tuple(x) for ph in phases for x in ph.get("spaced", [])],
-           "spaced_think_ms": first.get("spaced_think_ms"),
            "throughput": [tuple(x) for ph in phases for x in ph["throughput"]],
            "memory": [(ph["label"], ph["memory"]) for ph in phases],
            "memory_default": first["memory"]["forkserver"],

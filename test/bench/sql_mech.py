@@ -25,6 +25,11 @@ MECHANISMS = {
     "plpython3u": None,
 }
 
+# The floor of any call through SQL on this machine (spaced loops only): a
+# constant SELECT, with the snippet bound like the others and unused.  After
+# a long pause it shows what waking the client's backend alone costs.
+ROUND_TRIP = "SELECT constant (round trip)"
+
 PLPY_FUNCTION = """
 CREATE OR REPLACE FUNCTION bench_plpy(code text) RETURNS text
 LANGUAGE plpython3u AS $f$
@@ -87,6 +92,8 @@ def _pgerr(e):
 
 
 def _statement(mech):
+    if mech == ROUND_TRIP:
+        return "SELECT 'ok', '1' || chr(10), NULL, NULL WHERE %s IS NOT NULL"
     if MECHANISMS[mech] is None:
         return "SELECT 'ok', bench_plpy(%s), NULL, NULL"
     return "SELECT status, stdout, error_type, error_message FROM codeexec_run(%s)"
@@ -140,7 +147,7 @@ def measure(mech, code, expected, max_n, budget_s, pm_pid, min_n=3, think_s=0.0)
     plus backend_rss_kb (the session's backend after the loop).  think_s: a
     pause before each call (not timed), as an interactive client makes."""
     res = {"samples_ns": [], "cpu_s": 0.0, "errors": 0, "error_example": ""}
-    conn = connect(MECHANISMS[mech])
+    conn = connect(MECHANISMS.get(mech))
     cur = conn.cursor()
     cur.execute("SELECT pg_backend_pid()")
     backend = cur.fetchone()[0]
