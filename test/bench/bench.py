@@ -30,17 +30,16 @@ import report
 import sql_mech
 from snippets import SNIPPETS, cli_code
 
-# spaced: calls per pause length (SPACED_THINKS_S)
+# spaced: print(1) again with a pause (seconds) before each call, as many
+# calls as given: an interactive client (an agent that thinks between calls)
+# rather than a loop.  The longer the pause, the colder the caches and the
+# more slowly a VM's idle vCPUs wake; the constant SELECT
+# (sql_mech.ROUND_TRIP) shows what that costs a call through SQL that does
+# nothing.
 QUICK = {"max_n": 30, "budget_s": 3, "tp_snippets": ["print1"], "tp_seconds": 3,
-         "spaced_n": [20, 5]}
+         "spaced": [(0.02, 20), (0.2, 5)]}
 FULL = {"max_n": 500, "budget_s": 20, "tp_snippets": ["print1", "data"], "tp_seconds": 12,
-        "spaced_n": [300, 100]}
-# print(1) again with each of these pauses before each call: an interactive
-# client (an agent that thinks between calls) rather than a loop.  The
-# longer the pause, the colder the caches and the more slowly a VM's idle
-# vCPUs wake; the constant SELECT (sql_mech.ROUND_TRIP) shows what that
-# costs a call through SQL that does nothing.
-SPACED_THINKS_S = [0.02, 0.2]
+        "spaced": [(0.02, 300), (0.2, 100)]}
 CLIENTS = [1, 2, 4, 8]
 REFS = ["codeexec forkserver", "codeexec exec"]
 PEERS = ["plpython3u", "python3 -I -S", "bwrap --unshare-all", "runsc do"]
@@ -131,7 +130,7 @@ def run_phase(label, snippets, quick, json_path):
 
     spaced = []
     if "print1" in snippets:
-        for think, n in zip(SPACED_THINKS_S, cfg["spaced_n"]):
+        for think, n in cfg["spaced"]:
             for mech in [sql_mech.ROUND_TRIP] + [m for m in sql_mech.MECHANISMS if m in usable]:
                 log(f"latency, {think * 1000:.0f} ms apart: {mech} / print1")
                 r = sql_mech.measure(mech, SNIPPETS["print1"][0], expected["print1"],
