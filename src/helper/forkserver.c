@@ -194,6 +194,7 @@ fs_start_python(void)
 	PyObject   *r;
 
 	fs_single_threaded_libraries();
+	fs_hugepages_arenas();
 	if (pyrun_start(errbuf, sizeof(errbuf)) != PYRUN_OK)
 		fs_die(errbuf);
 	gc = PyImport_ImportModule("gc");
@@ -216,6 +217,8 @@ fs_start_python(void)
 	Py_DECREF(gc);
 	fs_log("pymalloc: %ld free blocks of partly used pools taken", fs_pools_fill());
 	fs_log("malloc: %ld free chunks below the top of the heap taken", fs_heap_fill());
+	fs_hugepages_seal(errbuf, sizeof(errbuf));
+	fs_log("%s", errbuf);
 	fs_prefault_record(fs_config.prewarm == FORKSERVER_PREWARM_FULL ? fs_probe_work : NULL);
 }
 

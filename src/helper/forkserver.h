@@ -56,6 +56,14 @@ extern int	forkserver_main(int argc, char **argv) __attribute__((noreturn));
 extern void fs_child_main(const FsConfig *config, int slot, int pid_ns)
 			__attribute__((noreturn));
 
+/*
+ * Python's arenas and the malloc heap on huge pages while the server
+ * starts, before Py_Initialize; sealed once its heap is settled, with a
+ * line for the log (forkserver_hugepages.c).
+ */
+extern void fs_hugepages_arenas(void);
+extern void fs_hugepages_seal(char *report, size_t len);
+
 /* Run our own snippets: first-use work in the server, pre-faulting in a child. */
 extern void fs_warm_up(int nsnippets);
 

@@ -133,6 +133,13 @@ fs_child_setup(const FsConfig *config, int pid_ns)
 	close(FS_CHILD_FD_LIFELINE);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		_exit(1);
+	/*
+	 * The server's huge pages stay shared (forkserver_hugepages.c), but
+	 * this process gets none of its own: a fresh one is 2 MB zeroed for a
+	 * call that may need a few kB, and khugepaged must not gather an idle
+	 * child's copied pages into new ones.  Failure costs only memory.
+	 */
+	(void) prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 	fs_child_quiet_stdio();
 	if (fs_sandbox_child(pid_ns, errbuf, sizeof(errbuf)) != 0)
 		return config->ns_error ? config->ns_error : errbuf;

@@ -218,6 +218,56 @@ def test_pools_filled(cur):
           (srv, chunks))
 
 
+def thp_mode():
+    """The kernel's transparent huge page mode ("always", "madvise",
+    "never"), or None if it has none."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            found = re.search(r"\[(\w+)\]", f.read())
+    except OSError:
+        return None
+    return found.group(1) if found else None
+
+
+def thp_enabled(pid):
+    """The THP_enabled line of /proc/<pid>/status: 1, or 0 once the
+    process has turned huge pages off for itself."""
+    with open("/proc/%d/status" % pid) as f:
+        found = re.search(r"^THP_enabled:\s*(\d)", f.read(), re.M)
+    return int(found.group(1)) if found else None
+
+
+def test_huge_pages(cur):
+    """The server's pymalloc arenas and malloc heap are on transparent huge
+    pages (forkserver_hugepages.c), so that a fork copies one page-table
+    entry per 2 MB of them instead of 512; its children turn huge pages off
+    for themselves; and a call that fills and frees many arenas of its own
+    runs as before."""
+    pool = pool_size(cur)
+    srv, kids = server_with_prewarm(b"1", pool)
+    logged = re.findall(r"fork server %d\): huge pages: arenas in (\d+) MB"
+                        % (srv or 0), server_log())
+    check("the server logs its arenas' huge-page region once",
+          len(logged) == 1 and int(logged[0]) >= 2, (srv, logged))
+    mode = thp_mode()
+    anon = rollup_kb(srv, ("Anonymous:",)) if srv else 0
+    huge = rollup_kb(srv, ("AnonHugePages:",)) if srv else 0
+    if mode in ("always", "madvise"):
+        check("THP %s: most of the server's anonymous memory is on huge pages" % mode,
+              huge >= 4096 and 2 * huge >= anon, (anon, huge))
+    else:
+        # MADV_HUGEPAGE is ignored then; the arenas stay on 4 kB pages
+        check("THP %s: the server runs with its arenas on 4 kB pages" % mode,
+              srv is not None and anon > 0, (anon, huge))
+    flags = [thp_enabled(k) for k in kids]
+    check("the server keeps huge pages, each idle child has them off",
+          srv is not None and thp_enabled(srv) == 1 and kids and flags == [0] * len(kids),
+          (srv, flags))
+    r = run(cur, "x = [str(i) for i in range(300000)]\ndel x\n"
+                 "y = [str(i) * 2 for i in range(300000)]\nresult = len(y) + len(y[-1])")
+    check("a call that fills and frees arenas of its own runs", r[0] == "ok" and r[2] == 300012, r)
+
+
 def learned_pages(srv):
     """(pages a call writes, resident pages) the server logged for prewarm
     full (forkserver_learn.c), or None."""
@@ -641,7 +691,8 @@ def main():
               test_handover_concurrent_call, test_sandbox_locked,
               test_cancel, test_no_leaks, test_figures,
               test_server_killed, test_prewarm_on_warms_idle_children,
-              test_socket_dir, test_prewarm_full, test_library_allowlist):
+              test_socket_dir, test_prewarm_full, test_library_allowlist,
+              test_huge_pages):
         try:
             t(cur)
         except Exception as exc:  # a broken test is a failure, not a crash

@@ -5,7 +5,7 @@
 #   2. pgtests.py: against a throwaway cluster with codeexec preloaded
 #      (test/lib/cluster.sh): fresh child per call, random state, allowlist
 #      narrowing, timeout, crash, cancel, leaks, server SIGKILL and
-#      restart, socket directory permissions;
+#      restart, socket directory permissions, the server's huge pages;
 #   3. pg_ctl stop -m immediate leaves no codeexec-helper process;
 #   4. a helper that cannot be executed is a server-side ERROR;
 #   5. a server whose children close every connection before their hello
