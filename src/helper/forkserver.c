@@ -524,6 +524,7 @@ fs_process_setup(void)
 	setrlimit(RLIMIT_CORE, &no_core);
 	if (fs_config.prewarm == FORKSERVER_PREWARM_FULL)
 		fs_prefault_open();
+	fs_hugepages_check();
 	if (fs_sandbox_server(errbuf, sizeof(errbuf)) != 0)
 	{
 		fs_log("isolation: %s", errbuf);

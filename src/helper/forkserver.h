@@ -58,9 +58,11 @@ extern void fs_child_main(const FsConfig *config, int slot, int pid_ns)
 
 /*
  * Python's arenas and the malloc heap on huge pages while the server
- * starts, before Py_Initialize; sealed once its heap is settled, with a
- * line for the log (forkserver_hugepages.c).
+ * starts (forkserver_hugepages.c): check the system's setting while /sys
+ * is visible; set up before Py_Initialize; seal once the heap is settled,
+ * with a line for the log.
  */
+extern void fs_hugepages_check(void);
 extern void fs_hugepages_arenas(void);
 extern void fs_hugepages_seal(char *report, size_t len);
 

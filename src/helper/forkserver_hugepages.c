@@ -1,21 +1,25 @@
 /*-------------------------------------------------------------------------
  *
  * forkserver_hugepages.c
- *	  The fork server's pymalloc arenas on transparent huge pages.
+ *	  The fork server's pymalloc arenas and malloc heap on transparent
+ *	  huge pages.
  *
  *	  Every fork copies one page-table entry per resident page of the
  *	  server's anonymous memory, and every child's exit tears them down
  *	  again: ~60 ns a page here, paid per call for pages the call never
- *	  touches.  Python's arenas are most of that memory.  Carved out of one
- *	  2 MB-aligned region advised MADV_HUGEPAGE, they are mapped by one
- *	  entry per 2 MB instead of 512.  A child that writes into one pays a
- *	  split of that entry (~5 us) before its usual copy-on-write fault.
+ *	  touches.  Python's arenas and the C heap are most of that memory.
+ *	  On huge pages they are mapped by one entry per 2 MB instead of 512.
+ *	  A child that writes into one pays a split of its own entry (~5 us)
+ *	  before its usual copy-on-write fault; children turn huge pages off
+ *	  for themselves (forkserver_child.c), so they never get new ones.
  *
- *	  The region serves arenas only while the server starts; once it is
- *	  sealed, arenas (the server's later ones, every child's) are plain
- *	  mmap()s again, so a child never faults in a fresh 2 MB page, and the
- *	  region's unused reservation is given back.  Where the kernel has no
- *	  transparent huge pages the advice is ignored and nothing changes.
+ *	  The arenas are carved out of one 2 MB-aligned region advised
+ *	  MADV_HUGEPAGE, but only while the server starts; once it is sealed,
+ *	  arenas (the server's later ones, every child's) are plain mmap()s
+ *	  again and the region's unused reservation is given back.  The heap
+ *	  is collapsed at the seal.  Where the kernel has no transparent huge
+ *	  pages or no MADV_COLLAPSE the advice is ignored, and where they are
+ *	  turned off ("never") nothing is done: the server is as before.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +27,7 @@
 #include <Python.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +49,7 @@ static char *fs_region;			/* FS_ARENA_SLOTS slots, FS_HUGE_PAGE-aligned */
 static uint64_t fs_slot_used;	/* bit i: slot i holds an arena */
 static int	fs_slots_kept;		/* after the seal: slots still mapped */
 static int	fs_sealed;
+static int	fs_thp_never;		/* the administrator turned them off */
 
 static void *
 fs_arena_mmap(size_t size)
@@ -102,6 +108,25 @@ fs_arena_free(void *ctx, void *ptr, size_t size)
 	fs_slot_used &= ~((uint64_t) 1 << slot);
 }
 
+/*
+ * Before the server enters its minimal root, which has no /sys: whether
+ * transparent huge pages are off system-wide ("[never]"), as database
+ * hosts are often told to have them.  MADV_COLLAPSE would collapse the
+ * heap all the same, so nothing is done then.
+ */
+void
+fs_hugepages_check(void)
+{
+	char		mode[128] = "";
+	int			fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (read(fd, mode, sizeof(mode) - 1) > 0 && strstr(mode, "[never]") != NULL)
+		fs_thp_never = 1;
+	close(fd);
+}
+
 void
 fs_hugepages_arenas(void)
 {
@@ -109,6 +134,9 @@ fs_hugepages_arenas(void)
 	PyObjectArenaAllocator alloc = {NULL, fs_arena_alloc, fs_arena_free};
 	char	   *raw;
 	uintptr_t	aligned;
+
+	if (fs_thp_never)
+		return;
 
 	/*
 	 * The heap grows in steps of two huge pages, so that it spans whole
@@ -134,11 +162,11 @@ fs_hugepages_arenas(void)
 }
 
 /*
- * The malloc heap's whole aligned huge pages (fs_hugepages_arenas made
- * it grow in big steps so that it has some): collapse them (Linux 6.1+; elsewhere nothing happens).  The heap is
- * one contiguous run below the break, mallinfo2().arena bytes long; were
- * it not, the range would name other memory, whose contents a collapse
- * keeps all the same.  Returns the bytes collapsed, or -errno.
+ * Collapse the malloc heap's whole aligned huge pages (fs_hugepages_arenas
+ * made it grow in big steps so that it has some; Linux 6.1+).  The heap
+ * is one contiguous run below the break, mallinfo2().arena bytes long;
+ * were it not, the range would name other memory, whose contents a
+ * collapse keeps all the same.  Returns the bytes collapsed, or -errno.
  */
 static long
 fs_heap_collapse(void)
@@ -162,6 +190,11 @@ fs_hugepages_seal(char *report, size_t len)
 	long		heap;
 
 	fs_sealed = 1;
+	if (fs_thp_never)
+	{
+		snprintf(report, len, "huge pages: off (transparent_hugepage/enabled is never)");
+		return;
+	}
 	heap = fs_heap_collapse();
 	if (fs_region != NULL)
 	{

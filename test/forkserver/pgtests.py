@@ -240,27 +240,31 @@ def thp_enabled(pid):
 def test_huge_pages(cur):
     """The server's pymalloc arenas and malloc heap are on transparent huge
     pages (forkserver_hugepages.c), so that a fork copies one page-table
-    entry per 2 MB of them instead of 512; its children turn huge pages off
-    for themselves; and a call that fills and frees many arenas of its own
-    runs as before."""
+    entry per 2 MB of them instead of 512, unless the administrator turned
+    huge pages off ("never"); its children turn them off for themselves;
+    and a call that fills and frees many arenas of its own runs as
+    before."""
     pool = pool_size(cur)
     srv, kids = server_with_prewarm(b"1", pool)
-    logged = re.findall(r"fork server %d\): huge pages: arenas in (\d+) MB"
-                        % (srv or 0), server_log())
-    check("the server logs its arenas' huge-page region once",
-          len(logged) == 1 and int(logged[0]) >= 2, (srv, logged))
     mode = thp_mode()
+    log = server_log()
     anon = rollup_kb(srv, ("Anonymous:",)) if srv else 0
     huge = rollup_kb(srv, ("AnonHugePages:",)) if srv else 0
-    if mode in ("always", "madvise"):
+    if mode == "never":
+        logged = re.findall(r"fork server %d\): huge pages: off" % (srv or 0), log)
+        check("THP never: the server logs that it leaves huge pages alone",
+              len(logged) == 1, (srv, logged))
+        check("THP never: none of the server's memory is on huge pages",
+              srv is not None and anon > 0 and huge == 0, (anon, huge))
+    else:
+        logged = re.findall(r"fork server %d\): huge pages: arenas in (\d+) MB"
+                            % (srv or 0), log)
+        check("the server logs its arenas' huge-page region once",
+              len(logged) == 1 and int(logged[0]) >= 2, (srv, logged))
         check("THP %s: most of the server's anonymous memory is on huge pages" % mode,
               huge >= 4096 and 2 * huge >= anon, (anon, huge))
-    else:
-        # MADV_HUGEPAGE is ignored then; the arenas stay on 4 kB pages
-        check("THP %s: the server runs with its arenas on 4 kB pages" % mode,
-              srv is not None and anon > 0, (anon, huge))
     flags = [thp_enabled(k) for k in kids]
-    check("the server keeps huge pages, each idle child has them off",
+    check("the server leaves huge pages on for itself, each idle child turns them off",
           srv is not None and thp_enabled(srv) == 1 and kids and flags == [0] * len(kids),
           (srv, flags))
     r = run(cur, "x = [str(i) for i in range(300000)]\ndel x\n"
