@@ -45,6 +45,21 @@
 #define MADV_COLLAPSE	25
 #endif
 
+#define FS_SLOT(i)		((uint64_t) 1 << (i))
+
+/* addresses and sizes rounded down / up to a huge page */
+static inline uintptr_t
+fs_huge_floor(uintptr_t x)
+{
+	return x & ~(FS_HUGE_PAGE - 1);
+}
+
+static inline uintptr_t
+fs_huge_ceil(uintptr_t x)
+{
+	return fs_huge_floor(x + FS_HUGE_PAGE - 1);
+}
+
 static char *fs_region;			/* FS_ARENA_SLOTS slots, FS_HUGE_PAGE-aligned */
 static uint64_t fs_slot_used;	/* bit i: slot i holds an arena */
 static int	fs_slots_kept;		/* after the seal: slots still mapped */
@@ -78,9 +93,9 @@ fs_arena_alloc(void *ctx, size_t size)
 	if (!fs_sealed && fs_region != NULL && size == FS_ARENA_SLOT)
 	{
 		for (int i = 0; i < FS_ARENA_SLOTS; i++)
-			if (!(fs_slot_used & ((uint64_t) 1 << i)))
+			if (!(fs_slot_used & FS_SLOT(i)))
 			{
-				fs_slot_used |= (uint64_t) 1 << i;
+				fs_slot_used |= FS_SLOT(i);
 				return fs_region + (size_t) i * FS_ARENA_SLOT;
 			}
 	}
@@ -105,7 +120,7 @@ fs_arena_free(void *ctx, void *ptr, size_t size)
 	}
 	if (fs_sealed)
 		(void) madvise(ptr, size, MADV_DONTNEED);
-	fs_slot_used &= ~((uint64_t) 1 << slot);
+	fs_slot_used &= ~FS_SLOT(slot);
 }
 
 /*
@@ -151,7 +166,7 @@ fs_hugepages_arenas(void)
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (raw == MAP_FAILED)
 		return;
-	aligned = ((uintptr_t) raw + FS_HUGE_PAGE - 1) & ~(FS_HUGE_PAGE - 1);
+	aligned = fs_huge_ceil((uintptr_t) raw);
 	if (aligned > (uintptr_t) raw)
 		munmap(raw, aligned - (uintptr_t) raw);
 	munmap((char *) aligned + span, (uintptr_t) raw + FS_HUGE_PAGE - aligned);
@@ -172,8 +187,8 @@ static long
 fs_heap_collapse(void)
 {
 	char	   *end = sbrk(0);
-	uintptr_t	from = ((uintptr_t) end - mallinfo2().arena + FS_HUGE_PAGE - 1) & ~(FS_HUGE_PAGE - 1);
-	uintptr_t	to = (uintptr_t) end & ~(FS_HUGE_PAGE - 1);
+	uintptr_t	from = fs_huge_ceil((uintptr_t) end - mallinfo2().arena);
+	uintptr_t	to = fs_huge_floor((uintptr_t) end);
 
 	if (to <= from)
 		return 0;
@@ -199,10 +214,10 @@ fs_hugepages_seal(char *report, size_t len)
 	if (fs_region != NULL)
 	{
 		for (int i = 0; i < FS_ARENA_SLOTS; i++)
-			if (fs_slot_used & ((uint64_t) 1 << i))
+			if (fs_slot_used & FS_SLOT(i))
 				top = i + 1;
 		/* whole huge pages: the free slots beside the last arena stay */
-		keep = ((size_t) top * FS_ARENA_SLOT + FS_HUGE_PAGE - 1) & ~(FS_HUGE_PAGE - 1);
+		keep = fs_huge_ceil((size_t) top * FS_ARENA_SLOT);
 		if (keep < FS_ARENA_SLOTS * FS_ARENA_SLOT)
 			munmap(fs_region + keep, FS_ARENA_SLOTS * FS_ARENA_SLOT - keep);
 		fs_slots_kept = (int) (keep / FS_ARENA_SLOT);
