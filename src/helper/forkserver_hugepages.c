@@ -27,7 +27,6 @@
 #include <Python.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +35,7 @@
 #include <sys/mman.h>
 
 #include "forkserver.h"
+#include "sandbox_int.h"
 
 #define FS_HUGE_PAGE	((size_t) 2 << 20)
 #define FS_ARENA_SLOT	((size_t) 1 << 20)	/* CPython 3.11's ARENA_SIZE */
@@ -132,14 +132,11 @@ fs_arena_free(void *ctx, void *ptr, size_t size)
 void
 fs_hugepages_check(void)
 {
-	char		mode[128] = "";
-	int			fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+	char		mode[128];
 
-	if (fd < 0)
-		return;
-	if (read(fd, mode, sizeof(mode) - 1) > 0 && strstr(mode, "[never]") != NULL)
-		fs_thp_never = 1;
-	close(fd);
+	fs_thp_never = sbx_read_setting("/sys/kernel/mm/transparent_hugepage/enabled",
+									mode, sizeof(mode)) &&
+		strstr(mode, "[never]") != NULL;
 }
 
 void

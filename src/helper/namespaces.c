@@ -28,6 +28,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,6 +81,24 @@ sbx_parent_death(void)
 }
 
 /*
+ * A kernel setting (a small /proc/sys or /sys file) into buf, as text.
+ * Returns whether anything was read.
+ */
+bool
+sbx_read_setting(const char *path, char *buf, size_t size)
+{
+	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t		n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0;
+}
+
+/*
  * sbx_userns_hint: a short reason why unprivileged user namespaces are
  * refused on this machine, read from the sysctls that control them.
  */
@@ -87,33 +106,16 @@ static const char *
 sbx_userns_hint(void)
 {
 	char		buf[32];
-	int			fd;
-	ssize_t		n;
 
-	fd = open("/proc/sys/kernel/unprivileged_userns_clone", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-	{
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0 && buf[0] == '0')
-			return " (kernel.unprivileged_userns_clone is 0; set it to 1)";
-	}
-	fd = open("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-	{
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0 && buf[0] == '1')
-			return " (kernel.apparmor_restrict_unprivileged_userns is 1; allow the helper in an AppArmor profile or set it to 0)";
-	}
-	fd = open("/proc/sys/user/max_user_namespaces", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-	{
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0 && buf[0] == '0' && (n == 1 || buf[1] == '\n'))
-			return " (user.max_user_namespaces is 0; raise it)";
-	}
+	if (sbx_read_setting("/proc/sys/kernel/unprivileged_userns_clone", buf, sizeof(buf)) &&
+		buf[0] == '0')
+		return " (kernel.unprivileged_userns_clone is 0; set it to 1)";
+	if (sbx_read_setting("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", buf, sizeof(buf)) &&
+		buf[0] == '1')
+		return " (kernel.apparmor_restrict_unprivileged_userns is 1; allow the helper in an AppArmor profile or set it to 0)";
+	if (sbx_read_setting("/proc/sys/user/max_user_namespaces", buf, sizeof(buf)) &&
+		buf[0] == '0' && (buf[1] == '\0' || buf[1] == '\n'))
+		return " (user.max_user_namespaces is 0; raise it)";
 	return "";
 }
 

@@ -17,6 +17,7 @@
 #ifndef CODEEXEC_SANDBOX_INT_H
 #define CODEEXEC_SANDBOX_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -66,6 +67,9 @@ extern int	sbx_namespaces_enter_shared(int require, char *errbuf, size_t errlen)
 
 /* namespaces_mount.c: minimal read-only root inside the new mount ns. */
 extern int	sbx_mount_minimal_root(char *errbuf, size_t errlen);
+
+/* namespaces.c: a small kernel setting file as text; false if unreadable. */
+extern bool sbx_read_setting(const char *path, char *buf, size_t size);
 
 /* namespaces.c: drop every capability the process holds in its user ns. */
 extern int	sbx_drop_capabilities(int require, char *errbuf, size_t errlen);
