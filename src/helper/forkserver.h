@@ -60,11 +60,32 @@ extern void fs_child_main(const FsConfig *config, int slot, int pid_ns)
  * Python's arenas and the malloc heap on huge pages while the server
  * starts (forkserver_hugepages.c): check the system's setting while /sys
  * is visible; set up before Py_Initialize; seal once the heap is settled,
- * with a line for the log.
+ * with a line for the log.  The seal also puts libpython's code on huge
+ * pages (forkserver_hugetext.c: the bytes copied, or -errno).
  */
+#define FS_HUGE_PAGE	((size_t) 2 << 20)
+
+/* addresses and sizes rounded down / up to a multiple of unit, a power of 2 */
+static inline uintptr_t
+fs_align_floor(uintptr_t x, uintptr_t unit)
+{
+	return x & ~(unit - 1);
+}
+
+static inline uintptr_t
+fs_align_ceil(uintptr_t x, uintptr_t unit)
+{
+	return fs_align_floor(x + unit - 1, unit);
+}
+
+#define fs_huge_floor(x)	fs_align_floor((x), FS_HUGE_PAGE)
+#define fs_huge_ceil(x)		fs_align_ceil((x), FS_HUGE_PAGE)
+
 extern void fs_hugepages_check(void);
 extern void fs_hugepages_arenas(void);
 extern void fs_hugepages_seal(char *report, size_t len);
+extern void *fs_huge_reserve(size_t len, int flags);
+extern long fs_hugetext_remap(void);
 
 /* Run our own snippets: first-use work in the server, pre-faulting in a child. */
 extern void fs_warm_up(int nsnippets);

@@ -37,7 +37,6 @@
 #include "forkserver.h"
 #include "sandbox_int.h"
 
-#define FS_HUGE_PAGE	((size_t) 2 << 20)
 #define FS_ARENA_SLOT	((size_t) 1 << 20)	/* CPython 3.11's ARENA_SIZE */
 #define FS_ARENA_SLOTS	64
 
@@ -46,19 +45,6 @@
 #endif
 
 #define FS_SLOT(i)		((uint64_t) 1 << (i))
-
-/* addresses and sizes rounded down / up to a huge page */
-static inline uintptr_t
-fs_huge_floor(uintptr_t x)
-{
-	return x & ~(FS_HUGE_PAGE - 1);
-}
-
-static inline uintptr_t
-fs_huge_ceil(uintptr_t x)
-{
-	return fs_huge_floor(x + FS_HUGE_PAGE - 1);
-}
 
 static char *fs_region;			/* FS_ARENA_SLOTS slots, FS_HUGE_PAGE-aligned */
 static uint64_t fs_slot_used;	/* bit i: slot i holds an arena */
@@ -139,13 +125,32 @@ fs_hugepages_check(void)
 		strstr(mode, "[never]") != NULL;
 }
 
+/*
+ * len bytes of fresh read-write memory starting on a huge-page boundary
+ * (mmap's flags plus `flags`), or NULL: over-reserve by one huge page,
+ * then trim both ends.
+ */
+void *
+fs_huge_reserve(size_t len, int flags)
+{
+	char	   *raw = mmap(NULL, len + FS_HUGE_PAGE, PROT_READ | PROT_WRITE,
+						   MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+	uintptr_t	aligned;
+
+	if (raw == MAP_FAILED)
+		return NULL;
+	aligned = fs_huge_ceil((uintptr_t) raw);
+	if (aligned > (uintptr_t) raw)
+		munmap(raw, aligned - (uintptr_t) raw);
+	munmap((char *) aligned + len, (uintptr_t) raw + FS_HUGE_PAGE - aligned);
+	return (void *) aligned;
+}
+
 void
 fs_hugepages_arenas(void)
 {
 	size_t		span = FS_ARENA_SLOTS * FS_ARENA_SLOT;
 	PyObjectArenaAllocator alloc = {NULL, fs_arena_alloc, fs_arena_free};
-	char	   *raw;
-	uintptr_t	aligned;
 
 	if (fs_thp_never)
 		return;
@@ -158,16 +163,9 @@ fs_hugepages_arenas(void)
 	 */
 	mallopt(M_TOP_PAD, (int) (2 * FS_HUGE_PAGE));
 
-	/* over-reserve by one huge page, then trim both ends to the alignment */
-	raw = mmap(NULL, span + FS_HUGE_PAGE, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED)
+	fs_region = fs_huge_reserve(span, MAP_NORESERVE);
+	if (fs_region == NULL)
 		return;
-	aligned = fs_huge_ceil((uintptr_t) raw);
-	if (aligned > (uintptr_t) raw)
-		munmap(raw, aligned - (uintptr_t) raw);
-	munmap((char *) aligned + span, (uintptr_t) raw + FS_HUGE_PAGE - aligned);
-	fs_region = (char *) aligned;
 	fs_slots_kept = FS_ARENA_SLOTS;
 	(void) madvise(fs_region, span, MADV_HUGEPAGE);
 	PyObject_SetArenaAllocator(&alloc);
@@ -194,12 +192,25 @@ fs_heap_collapse(void)
 	return (long) (to - from);
 }
 
+/* "<n> MB of <done>", or "<failed> (<why>)" for a -errno */
+static void
+fs_said(char *buf, size_t len, long bytes, const char *done, const char *failed)
+{
+	if (bytes >= 0)
+		snprintf(buf, len, "%ld MB of %s", bytes >> 20, done);
+	else
+		snprintf(buf, len, "%s (%s)", failed, strerror((int) -bytes));
+}
+
 void
 fs_hugepages_seal(char *report, size_t len)
 {
 	int			top = 0;
 	size_t		keep = 0;
 	long		heap;
+	long		text;
+	char		heap_said[96];
+	char		text_said[96];
 
 	fs_sealed = 1;
 	if (fs_thp_never)
@@ -208,6 +219,7 @@ fs_hugepages_seal(char *report, size_t len)
 		return;
 	}
 	heap = fs_heap_collapse();
+	text = fs_hugetext_remap();
 	if (fs_region != NULL)
 	{
 		for (int i = 0; i < FS_ARENA_SLOTS; i++)
@@ -219,10 +231,8 @@ fs_hugepages_seal(char *report, size_t len)
 			munmap(fs_region + keep, FS_ARENA_SLOTS * FS_ARENA_SLOT - keep);
 		fs_slots_kept = (int) (keep / FS_ARENA_SLOT);
 	}
-	if (heap >= 0)
-		snprintf(report, len, "huge pages: arenas in %zu MB, %ld MB of the heap collapsed",
-				 keep >> 20, heap >> 20);
-	else
-		snprintf(report, len, "huge pages: arenas in %zu MB, heap not collapsed (%s)",
-				 keep >> 20, strerror((int) -heap));
+	fs_said(heap_said, sizeof(heap_said), heap, "the heap collapsed", "heap not collapsed");
+	fs_said(text_said, sizeof(text_said), text, "libpython's code and constants copied",
+			"libpython's code not copied");
+	snprintf(report, len, "huge pages: arenas in %zu MB, %s, %s", keep >> 20, heap_said, text_said);
 }

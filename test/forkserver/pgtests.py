@@ -272,6 +272,69 @@ def test_huge_pages(cur):
     check("a call that fills and frees arenas of its own runs", r[0] == "ok" and r[2] == 300012, r)
 
 
+def smaps(pid):
+    """The mappings of /proc/<pid>/smaps: (start, end, perms, path,
+    AnonHugePages kB) each, in address order."""
+    maps = []
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            head = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+ *(.*)", line)
+            if head:
+                maps.append([int(head.group(1), 16), int(head.group(2), 16), head.group(3),
+                             head.group(4).strip(), 0])
+            elif line.startswith("AnonHugePages:"):
+                maps[-1][4] = int(line.split()[1])
+    return [tuple(m) for m in maps]
+
+
+def libpython_code_copies(maps):
+    """The anonymous executable mappings on huge pages that end where one
+    of libpython's file mappings begins (forkserver_hugetext.c copies its
+    code to the same addresses, from the first byte of the library)."""
+    starts = {m[0] for m in maps if "libpython" in m[3]}
+    copies = [m for m in maps if m[3] == "" and "x" in m[2] and m[4] > 0]
+    # the copy may be followed by another copy (constants, r--) first
+    ends = {m[1] for m in maps if m[3] == "" and m[4] > 0}
+    return [m for m in copies if m[1] in starts or m[1] in ends]
+
+
+def test_libpython_on_huge_pages(cur):
+    """The server replaces libpython's code and constants by a copy on huge
+    pages (forkserver_hugetext.c), which every child inherits mapped, so
+    that a call runs it without a read fault per 64 kB; no mapping of the
+    server is ever writable and executable; with huge pages "never" the
+    code stays the file's."""
+    pool = pool_size(cur)
+    srv, kids = server_with_prewarm(b"1", pool)
+    mode = thp_mode()
+    maps = smaps(srv) if srv else []
+    copied = re.findall(r"fork server %d\): huge pages: .*, (\d+) MB of libpython's code"
+                        % (srv or 0), server_log())
+    file_code = [m for m in maps if "libpython" in m[3] and "x" in m[2]]
+    check("no mapping of the server is writable and executable",
+          maps and not [m for m in maps if "w" in m[2] and "x" in m[2]], maps[:3])
+    if mode == "never":
+        check("THP never: libpython's code is the file's", file_code and not copied,
+              (file_code, copied))
+        return
+    copies = libpython_code_copies(maps)
+    check("the server logs the MB of libpython it copied to huge pages",
+          len(copied) == 1 and int(copied[0]) >= 2, (srv, copied))
+    check("libpython's code is an anonymous copy on huge pages in the server",
+          copies and not file_code and sum(c[4] for c in copies) >= 2048,
+          (copies, file_code))
+    inherited = [libpython_code_copies(smaps(k)) for k in kids]
+    check("each idle child has the copy mapped, on huge pages",
+          kids and all(c and c[0][:2] == copies[0][:2] for c in inherited), inherited)
+    xs = [i % 17 for i in range(2000)]
+    r = run(cur, "import json, statistics, collections\n"
+                 "xs = [i % 17 for i in range(2000)]\n"
+                 "result = [statistics.mean(xs), collections.Counter(xs).most_common(1)[0][0],"
+                 " json.loads(json.dumps(xs))[-1]]")
+    check("a call through the copied code computes as before",
+          r[0] == "ok" and r[2] == [sum(xs) / len(xs), 0, xs[-1]], r)
+
+
 def learned_pages(srv):
     """(pages a call writes, resident pages) the server logged for prewarm
     full (forkserver_learn.c), or None."""
@@ -696,7 +759,7 @@ def main():
               test_cancel, test_no_leaks, test_figures,
               test_server_killed, test_prewarm_on_warms_idle_children,
               test_socket_dir, test_prewarm_full, test_library_allowlist,
-              test_huge_pages):
+              test_huge_pages, test_libpython_on_huge_pages):
         try:
             t(cur)
         except Exception as exc:  # a broken test is a failure, not a crash
