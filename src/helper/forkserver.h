@@ -65,6 +65,10 @@ extern void fs_child_main(const FsConfig *config, int slot, int pid_ns)
  */
 #define FS_HUGE_PAGE	((size_t) 2 << 20)
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25		/* Linux 6.1; older kernels refuse it */
+#endif
+
 /* addresses and sizes rounded down / up to a multiple of unit, a power of 2 */
 static inline uintptr_t
 fs_align_floor(uintptr_t x, uintptr_t unit)

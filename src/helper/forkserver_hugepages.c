@@ -40,10 +40,6 @@
 #define FS_ARENA_SLOT	((size_t) 1 << 20)	/* CPython 3.11's ARENA_SIZE */
 #define FS_ARENA_SLOTS	64
 
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE	25
-#endif
-
 #define FS_SLOT(i)		((uint64_t) 1 << (i))
 
 static char *fs_region;			/* FS_ARENA_SLOTS slots, FS_HUGE_PAGE-aligned */

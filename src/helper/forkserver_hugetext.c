@@ -35,10 +35,6 @@
 
 #include "forkserver.h"
 
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE	25
-#endif
-
 /*
  * libpython's read-only prefix: its loaded segments from the first, up to
  * the first writable one, and that one's part that is read-only once

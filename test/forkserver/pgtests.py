@@ -291,11 +291,11 @@ def libpython_code_copies(maps):
     """The anonymous executable mappings on huge pages that end where one
     of libpython's file mappings begins (forkserver_hugetext.c copies its
     code to the same addresses, from the first byte of the library)."""
-    starts = {m[0] for m in maps if "libpython" in m[3]}
-    copies = [m for m in maps if m[3] == "" and "x" in m[2] and m[4] > 0]
-    # the copy may be followed by another copy (constants, r--) first
-    ends = {m[1] for m in maps if m[3] == "" and m[4] > 0}
-    return [m for m in copies if m[1] in starts or m[1] in ends]
+    huge_anon = [m for m in maps if m[3] == "" and m[4] > 0]
+    # the code's copy ends where the file's mapping resumes, or where the
+    # copy of the constants (r--) begins
+    next_starts = {m[0] for m in maps if "libpython" in m[3]} | {m[0] for m in huge_anon}
+    return [m for m in huge_anon if "x" in m[2] and m[1] in next_starts]
 
 
 def test_libpython_on_huge_pages(cur):
