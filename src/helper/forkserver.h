@@ -14,6 +14,7 @@
 #ifndef CODEEXEC_HELPER_FORKSERVER_H
 #define CODEEXEC_HELPER_FORKSERVER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,10 @@ typedef struct FsConfig
 	const char *imports;		/* allowlist superset, '\n'-separated */
 	size_t		imports_len;
 	const char *ns_error;		/* shared-namespace failure, or NULL */
+	int			bounding_cleared;	/* capabilities the server's bounding set
+									 * lost for good (fs_sandbox_server), or 0 */
+	sigset_t	changed_signals;	/* dispositions that are not SIG_DFL once
+									 * the server is ready: a child resets these */
 } FsConfig;
 
 /* Entry point of server mode; never returns. */
@@ -95,8 +100,9 @@ extern long fs_hugetext_remap(void);
 extern void fs_warm_up(int nsnippets);
 
 /* forkserver_sandbox.c */
-extern int	fs_sandbox_server(char *errbuf, size_t errlen);
-extern int	fs_sandbox_child(int pid_ns, char *errbuf, size_t errlen);
+extern int	fs_sandbox_server(int *bounding_cleared, char *errbuf, size_t errlen);
+extern int	fs_sandbox_child(int pid_ns, int bounding_cleared, char *errbuf,
+							 size_t errlen);
 extern void fs_sandbox_precompile(void);
 
 /* A range of addresses [start, end). */

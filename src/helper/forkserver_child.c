@@ -122,7 +122,8 @@ fs_child_setup(const FsConfig *config, int pid_ns)
 	sigset_t	none;
 
 	for (int sig = 1; sig < NSIG; sig++)
-		(void) signal(sig, SIG_DFL);
+		if (sigismember(&config->changed_signals, sig) == 1)
+			(void) signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
@@ -141,7 +142,7 @@ fs_child_setup(const FsConfig *config, int pid_ns)
 	 */
 	(void) prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 	fs_child_quiet_stdio();
-	if (fs_sandbox_child(pid_ns, errbuf, sizeof(errbuf)) != 0)
+	if (fs_sandbox_child(pid_ns, config->bounding_cleared, errbuf, sizeof(errbuf)) != 0)
 		return config->ns_error ? config->ns_error : errbuf;
 	return config->ns_error;
 }

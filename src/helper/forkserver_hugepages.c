@@ -142,6 +142,24 @@ fs_huge_reserve(size_t len, int flags)
 	return (void *) aligned;
 }
 
+/*
+ * Move the break up to the next huge-page boundary, before CPython
+ * allocates: the kernel puts the heap's start anywhere, and the run below
+ * the first boundary stayed on 4 kB pages (~400 entries with the default
+ * allowlist that every fork copied and every exit tore down).  Now the
+ * heap the server builds lies in whole aligned 2 MB pages for the seal to
+ * collapse.  The gap is never touched, so it costs no memory; malloc takes
+ * the break's move for another user's and starts its top chunk above it.
+ */
+static void
+fs_heap_align(void)
+{
+	uintptr_t	now = (uintptr_t) sbrk(0);
+
+	if (now != (uintptr_t) -1 && fs_huge_ceil(now) > now)
+		(void) sbrk((intptr_t) (fs_huge_ceil(now) - now));
+}
+
 void
 fs_hugepages_arenas(void)
 {
@@ -158,6 +176,7 @@ fs_hugepages_arenas(void)
 	 * top back into a shared huge page.
 	 */
 	mallopt(M_TOP_PAD, (int) (2 * FS_HUGE_PAGE));
+	fs_heap_align();
 
 	fs_region = fs_huge_reserve(span, MAP_NORESERVE);
 	if (fs_region == NULL)

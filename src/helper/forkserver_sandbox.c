@@ -6,7 +6,10 @@
  *
  *	  fs_sandbox_server()  in the server, before CPython starts: the
  *	                       namespaces every child can share (user, IPC,
- *	                       UTS, network, mount with the minimal root).
+ *	                       UTS, network, mount with the minimal root),
+ *	                       and an empty capability bounding set, which
+ *	                       every child inherits (the server never execs,
+ *	                       so the set limits nothing it does).
  *	  fs_sandbox_child()   in each child right after the fork into its own
  *	                       PID namespace: record that layer, drop every
  *	                       capability (the server keeps its own, inside its
@@ -28,13 +31,24 @@
 #include "sandbox_int.h"
 
 /*
- * fs_sandbox_server: enter the shared namespaces.  Returns 0, or -1 with
- * errbuf naming the layer that failed (entering stops there).
+ * fs_sandbox_server: enter the shared namespaces, then empty the bounding
+ * set for the children.  Returns 0, or -1 with errbuf naming the layer
+ * that failed (entering stops there).  *bounding_cleared: how many
+ * capabilities the bounding set held, or 0 if it could not be emptied
+ * (each child then empties its own and reports why it could not).
  */
 int
-fs_sandbox_server(char *errbuf, size_t errlen)
+fs_sandbox_server(int *bounding_cleared, char *errbuf, size_t errlen)
 {
-	return sbx_namespaces_enter_shared(1, errbuf, errlen);
+	int			failed;
+
+	*bounding_cleared = 0;
+	if (sbx_namespaces_enter_shared(1, errbuf, errlen) != 0)
+		return -1;
+	*bounding_cleared = sbx_clear_bounding_set(&failed);
+	if (*bounding_cleared < 0)
+		*bounding_cleared = 0;
+	return 0;
 }
 
 /*
@@ -55,10 +69,11 @@ fs_sandbox_precompile(void)
 /*
  * fs_sandbox_child: a freshly forked child's first isolation step (see file
  * header).  `pid_ns` says whether the fork really made a new PID
- * namespace.  Returns 0, or -1 with errbuf set.
+ * namespace; `bounding_cleared` is fs_sandbox_server's count.  Returns 0,
+ * or -1 with errbuf set.
  */
 int
-fs_sandbox_child(int pid_ns, char *errbuf, size_t errlen)
+fs_sandbox_child(int pid_ns, int bounding_cleared, char *errbuf, size_t errlen)
 {
 	if (pid_ns)
 		sandbox_layer_set(SBX_PID_NS, 1,
@@ -67,5 +82,5 @@ fs_sandbox_child(int pid_ns, char *errbuf, size_t errlen)
 	else if (sandbox_layer_fail(SBX_PID_NS, 1, errbuf, errlen, 0,
 								"the fork server could not create a PID namespace") != 0)
 		return -1;
-	return sbx_drop_capabilities(1, errbuf, errlen);
+	return sbx_drop_capabilities(bounding_cleared, 1, errbuf, errlen);
 }

@@ -243,7 +243,7 @@ sbx_mirror_child(pid_t child)
 	close(1);
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	sbx_drop_capabilities(0, NULL, 0);
+	sbx_drop_capabilities(0, 0, NULL, 0);
 	while (waitpid(child, &status, 0) < 0)
 	{
 		if (errno != EINTR)
@@ -348,34 +348,57 @@ sbx_namespaces_enter_shared(int require, char *errbuf, size_t errlen)
 }
 
 /*
- * sbx_drop_capabilities: empty the bounding, ambient, effective, permitted
- * and inheritable sets.  Inside a fresh user namespace the process holds a
- * full set (over that namespace only); the code needs none of it, and
- * without CAP_SYS_ADMIN it cannot mount, set the hostname or make another
- * namespace even if a later layer were missing.  With errbuf NULL (the
- * waiter) failures are ignored.
+ * sbx_clear_bounding_set: empty the capability bounding set.  Returns the
+ * number of capabilities the kernel knows (the first number it refused as
+ * invalid), or -1 with errno set and *failed the capability that could not
+ * be dropped.  Dropping needs CAP_SETPCAP: inside a fresh user namespace
+ * the process has it.  One prctl per capability, each committing new
+ * credentials, so the fork server does this once for all its children
+ * (they inherit the empty set).
  */
 int
-sbx_drop_capabilities(int require, char *errbuf, size_t errlen)
+sbx_clear_bounding_set(int *failed)
 {
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct data[2];
 	int			cap;
 
-	if (errbuf != NULL && sandbox_layer_disabled(SBX_CAPABILITIES))
-		return sandbox_layer_fail(SBX_CAPABILITIES, require, errbuf, errlen, 0,
-								  "disabled by test knob");
 	for (cap = 0; cap < 64; cap++)
 	{
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
 		{
 			if (errno == EINVAL)
 				break;			/* past the last capability */
-			if (errbuf != NULL)
-				return sandbox_layer_fail(SBX_CAPABILITIES, require, errbuf, errlen,
-										  errno, "PR_CAPBSET_DROP %d", cap);
+			*failed = cap;
+			return -1;
 		}
 	}
+	return cap;
+}
+
+/*
+ * sbx_drop_capabilities: empty the bounding, ambient, effective, permitted
+ * and inheritable sets.  Inside a fresh user namespace the process holds a
+ * full set (over that namespace only); the code needs none of it, and
+ * without CAP_SYS_ADMIN it cannot mount, set the hostname or make another
+ * namespace even if a later layer were missing.  `bounding_cleared` > 0:
+ * the bounding set was already emptied (by the fork server, of that many
+ * capabilities) and was inherited; otherwise it is emptied here.  With
+ * errbuf NULL (the waiter) failures are ignored.
+ */
+int
+sbx_drop_capabilities(int bounding_cleared, int require, char *errbuf, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	int			cleared = bounding_cleared;
+	int			failed = -1;
+
+	if (errbuf != NULL && sandbox_layer_disabled(SBX_CAPABILITIES))
+		return sandbox_layer_fail(SBX_CAPABILITIES, require, errbuf, errlen, 0,
+								  "disabled by test knob");
+	if (cleared <= 0 && (cleared = sbx_clear_bounding_set(&failed)) < 0 &&
+		errbuf != NULL)
+		return sandbox_layer_fail(SBX_CAPABILITIES, require, errbuf, errlen,
+								  errno, "PR_CAPBSET_DROP %d", failed);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &hdr, data) != 0)
@@ -386,7 +409,7 @@ sbx_drop_capabilities(int require, char *errbuf, size_t errlen)
 		return 0;
 	}
 	if (errbuf != NULL)
-		sandbox_layer_set(SBX_CAPABILITIES, 1, "all dropped (bounding set of %d cleared)",
-						  cap);
+		sandbox_layer_set(SBX_CAPABILITIES, 1, "all dropped (bounding set of %d cleared%s)",
+						  cleared, bounding_cleared > 0 ? " by the fork server" : "");
 	return 0;
 }

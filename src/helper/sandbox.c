@@ -170,7 +170,7 @@ sandbox_prepare(int require, char *errbuf, size_t errlen)
 #endif
 	if (sbx_namespaces_enter(require, errbuf, errlen) != 0)
 		return -1;
-	return sbx_drop_capabilities(require, errbuf, errlen);
+	return sbx_drop_capabilities(0, require, errbuf, errlen);
 }
 
 /*

@@ -72,7 +72,9 @@ extern int	sbx_mount_minimal_root(char *errbuf, size_t errlen);
 extern bool sbx_read_setting(const char *path, char *buf, size_t size);
 
 /* namespaces.c: drop every capability the process holds in its user ns. */
-extern int	sbx_drop_capabilities(int require, char *errbuf, size_t errlen);
+extern int	sbx_clear_bounding_set(int *failed);
+extern int	sbx_drop_capabilities(int bounding_cleared, int require, char *errbuf,
+								  size_t errlen);
 
 /* landlock.c: deny-all ruleset of the strongest ABI the kernel has. */
 extern int	sbx_landlock_apply(int require, char *errbuf, size_t errlen);

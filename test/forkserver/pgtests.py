@@ -237,6 +237,32 @@ def thp_enabled(pid):
     return int(found.group(1)) if found else None
 
 
+def status_fields(pid):
+    """/proc/<pid>/status as a dict of its fields (text values)."""
+    with open("/proc/%d/status" % pid) as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+def heap_pages_below_first_huge_page(pid):
+    """Resident pages of the [heap] mapping below its first 2 MB boundary
+    (/proc/<pid>/pagemap's present bit): memory there can never be on a
+    huge page, so every fork copies an entry for each."""
+    start = None
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            if line.rstrip().endswith("[heap]"):
+                start = int(line.split("-", 1)[0], 16)
+    if start is None:
+        return None
+    huge = 2 << 20
+    first = (start + huge - 1) // huge * huge
+    with open("/proc/%d/pagemap" % pid, "rb") as f:
+        f.seek(start // 4096 * 8)
+        entries = f.read((first - start) // 4096 * 8)
+    return sum(1 for i in range(0, len(entries), 8)
+               if int.from_bytes(entries[i:i + 8], "little") >> 63)
+
+
 def test_huge_pages(cur):
     """The server's pymalloc arenas and malloc heap are on transparent huge
     pages (forkserver_hugepages.c), so that a fork copies one page-table
@@ -263,6 +289,13 @@ def test_huge_pages(cur):
               len(logged) == 1 and int(logged[0]) >= 2, (srv, logged))
         check("THP %s: most of the server's anonymous memory is on huge pages" % mode,
               huge >= 4096 and 2 * huge >= anon, (anon, huge))
+        # malloc starts above the heap's first huge-page boundary
+        # (fs_heap_align): only what was allocated before is below it
+        # (~33 pages); before, malloc filled the run below the boundary, a
+        # random 0-2 MB on 4 kB pages
+        below = heap_pages_below_first_huge_page(srv) if srv else None
+        check("THP %s: at most 64 resident pages of the server's heap lie below its "
+              "first huge-page boundary" % mode, below is not None and below <= 64, below)
     flags = [thp_enabled(k) for k in kids]
     check("the server leaves huge pages on for itself, each idle child turns them off",
           srv is not None and thp_enabled(srv) == 1 and kids and flags == [0] * len(kids),
@@ -595,6 +628,38 @@ def test_sandbox_locked(cur):
           r[0] == "error" and "Permission denied" in (r[3] or ""), r)
 
 
+def test_child_credentials(cur):
+    """Idle pooled children hold no capability in any set and have every
+    signal at its default (but SIGSYS, the seccomp reporter's); the server
+    emptied its bounding set for them once (fs_sandbox_server), keeps the
+    capabilities it needs to create PID namespaces, and still ignores
+    SIGPIPE itself; the isolation report says where the bounding set was
+    emptied."""
+    pool = pool_size(cur)
+    srv, kids = server_with_prewarm(b"1", pool)
+    sets = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
+    found = {k: status_fields(k) for k in kids}
+    check("every idle child has all five capability sets empty",
+          kids and all(int(f[c], 16) == 0 for f in found.values() for c in sets),
+          {k: [f[c] for c in sets] for k, f in found.items()})
+    sigsys = 1 << (signal.SIGSYS - 1)
+    check("every idle child has every signal at its default but SIGSYS, none blocked",
+          kids and all(int(f["SigIgn"], 16) == 0 and int(f["SigBlk"], 16) == 0 and
+                       int(f["SigCgt"], 16) & ~sigsys == 0 for f in found.values()),
+          {k: (f["SigIgn"], f["SigCgt"], f["SigBlk"]) for k, f in found.items()})
+    server = status_fields(srv) if srv else {}
+    check("the server's bounding set is empty, its own capabilities are kept",
+          server and int(server["CapBnd"], 16) == 0 and int(server["CapEff"], 16) != 0,
+          {c: server.get(c) for c in sets})
+    check("the server still ignores SIGPIPE",
+          server and int(server["SigIgn"], 16) & (1 << (signal.SIGPIPE - 1)) != 0,
+          server.get("SigIgn"))
+    cur.execute("SELECT active, detail FROM codeexec_isolation() WHERE layer = 'capabilities'")
+    row = cur.fetchone()
+    check("the isolation report says the fork server emptied the bounding set",
+          row is not None and row[0] and "cleared by the fork server" in row[1], row)
+
+
 def cpu_ticks(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -755,7 +820,7 @@ def main():
     POSTMASTER = ppid_of(cur.fetchone()[0])
     for t in (test_basics, test_pools_filled, test_never_reused, test_random_state, test_allowlist_narrowed,
               test_timeout, test_crash, test_crash_starved_idle_child,
-              test_handover_concurrent_call, test_sandbox_locked,
+              test_handover_concurrent_call, test_sandbox_locked, test_child_credentials,
               test_cancel, test_no_leaks, test_figures,
               test_server_killed, test_prewarm_on_warms_idle_children,
               test_socket_dir, test_prewarm_full, test_library_allowlist,
