@@ -4,10 +4,11 @@
  *	  The life of one pooled child of the fork server: exactly one
  *	  execution, then _exit.  Before any request exists it
  *
- *	  1. resets signals, dies with the server (PDEATHSIG, checked against
- *	     the server's lifeline), points fds 1/2 away from the server log,
- *	     drops its capabilities (it is pid 1 of its own PID namespace),
- *	     sets no_new_privs;
+ *	  1. resets the signals the server changed, dies with the server
+ *	     (PDEATHSIG, checked against the server's lifeline), points fds 1/2
+ *	     away from the server log, drops its capabilities (it is pid 1 of
+ *	     its own PID namespace; the bounding set came empty from the
+ *	     server), sets no_new_privs;
  *	  2. sets the rlimits every call shares and locks itself (Landlock,
  *	     then seccomp with the hand-off calls still allowed: sandbox.h),
  *	     warms up under that lock if it stays idle (prewarm), then blocks
