@@ -229,31 +229,27 @@ def thp_mode():
     return found.group(1) if found else None
 
 
-def thp_enabled(pid):
-    """The THP_enabled line of /proc/<pid>/status: 1, or 0 once the
-    process has turned huge pages off for itself."""
-    with open("/proc/%d/status" % pid) as f:
-        found = re.search(r"^THP_enabled:\s*(\d)", f.read(), re.M)
-    return int(found.group(1)) if found else None
-
-
 def status_fields(pid):
     """/proc/<pid>/status as a dict of its fields (text values)."""
     with open("/proc/%d/status" % pid) as f:
         return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
 
 
+def thp_enabled(pid):
+    """The THP_enabled line of /proc/<pid>/status: 1, or 0 once the
+    process has turned huge pages off for itself."""
+    found = status_fields(pid).get("THP_enabled")
+    return int(found) if found is not None else None
+
+
 def heap_pages_below_first_huge_page(pid):
     """Resident pages of the [heap] mapping below its first 2 MB boundary
     (/proc/<pid>/pagemap's present bit): memory there can never be on a
     huge page, so every fork copies an entry for each."""
-    start = None
-    with open("/proc/%d/maps" % pid) as f:
-        for line in f:
-            if line.rstrip().endswith("[heap]"):
-                start = int(line.split("-", 1)[0], 16)
-    if start is None:
+    heap = [m[0] for m in smaps(pid) if m[3] == "[heap]"]
+    if not heap:
         return None
+    start = heap[0]
     huge = 2 << 20
     first = (start + huge - 1) // huge * huge
     with open("/proc/%d/pagemap" % pid, "rb") as f:
