@@ -219,7 +219,10 @@ fs_start_python(void)
 	fs_log("malloc: %ld free chunks below the top of the heap taken", fs_heap_fill());
 	fs_hugepages_seal(errbuf, sizeof(errbuf));
 	fs_log("%s", errbuf);
-	fs_prefault_record(fs_config.prewarm == FORKSERVER_PREWARM_FULL ? fs_probe_work : NULL);
+	if (fs_config.prewarm == FORKSERVER_PREWARM_FULL)
+		fs_prefault_record(fs_probe_work, "full");
+	else
+		fs_prefault_record(fs_config.prewarm == FORKSERVER_PREWARM_ON ? fs_probe_call : NULL, "on");
 }
 
 /*
@@ -540,7 +543,7 @@ fs_process_setup(void)
 	if (poll(&pfd, 1, 0) != 0)
 		fs_die("the supervising worker is gone");
 	setrlimit(RLIMIT_CORE, &no_core);
-	if (fs_config.prewarm == FORKSERVER_PREWARM_FULL)
+	if (fs_config.prewarm != FORKSERVER_PREWARM_OFF)
 		fs_prefault_open();
 	fs_hugepages_check();
 	if (fs_sandbox_server(&fs_config.bounding_cleared, errbuf, sizeof(errbuf)) != 0)

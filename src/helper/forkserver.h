@@ -98,6 +98,7 @@ extern long fs_hugetext_remap(void);
 
 /* Run our own snippets: first-use work in the server, pre-faulting in a child. */
 extern void fs_warm_up(int nsnippets);
+extern void fs_probe_call(void);
 
 /* forkserver_sandbox.c */
 extern int	fs_sandbox_server(int *bounding_cleared, char *errbuf, size_t errlen);
@@ -116,13 +117,16 @@ typedef struct FsRange
  * forkserver_prefault.c: the server opens /proc/self/maps before its
  * minimal root hides /proc and records its private writable mappings once
  * its heap is settled, and which of their pages a call writes (`probe`
- * does a call's kind of work; forkserver_learn.c); an idle child copies
- * those pages (breaking copy-on-write) before its request arrives.  The
- * descriptors are closed once the record is made.
+ * does a call's kind of work, `level` names the prewarm level in the log;
+ * forkserver_learn.c); a child copies those pages (breaking copy-on-write)
+ * before its request arrives: fs_prefault_child copies every resident page
+ * if none were learned, fs_prefault_learned nothing.  The descriptors are
+ * closed once the record is made.
  */
 extern void fs_prefault_open(void);
-extern void fs_prefault_record(void (*probe) (void));
+extern void fs_prefault_record(void (*probe) (void), const char *level);
 extern void fs_prefault_child(void);
+extern void fs_prefault_learned(void);
 
 /*
  * forkserver_learn.c: fs_learn_open before the minimal root; then
@@ -133,7 +137,7 @@ extern void fs_prefault_child(void);
 extern void fs_learn_open(void);
 extern void fs_learn_close(void);
 extern int	fs_learn_written(const FsRange *ranges, int nranges, void (*work) (void),
-							 FsRange *out, int max);
+							 const char *level, FsRange *out, int max);
 
 /*
  * forkserver_pools.c, before forking: fs_pools_fill allocates and keeps the

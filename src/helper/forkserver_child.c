@@ -11,8 +11,9 @@
  *	     server), sets no_new_privs;
  *	  2. sets the rlimits every call shares and locks itself (Landlock,
  *	     then seccomp with the hand-off calls still allowed: sandbox.h),
- *	     warms up under that lock if it stays idle (prewarm), then blocks
- *	     in accept() on the listening socket it inherited.
+ *	     copies the pages a call writes (prewarm: forkserver_prefault.c),
+ *	     warms up under that lock if it stays idle, then blocks in
+ *	     accept() on the listening socket it inherited.
  *
  *	  Then, for the connection it got:
  *
@@ -57,12 +58,33 @@
 #define FS_ERRLEN 512
 #define FS_PREWARM_IDLE_MS 5	/* see fs_child_stays_idle() */
 
+/* One validated execution of our own `code`; the outcome is dropped. */
+static void
+fs_run_own(const char *code, const char *context)
+{
+	char		errbuf[FS_ERRLEN];
+	HelperRequest req;
+	HelperResponse res;
+
+	memset(&req, 0, sizeof(req));
+	req.code = code;
+	req.code_len = strlen(code);
+	req.context = context;
+	req.context_len = strlen(context);
+	req.max_output = 4096;
+	req.flags = WIRE_FLAG_VALIDATE;
+	memset(&res, 0, sizeof(res));
+	if (pyrun_execute(&req, &res, errbuf, sizeof(errbuf)) != PYRUN_OK &&
+		write(2, errbuf, strnlen(errbuf, sizeof(errbuf))) < 0)
+		return;
+}
+
 /*
  * Run up to `nsnippets` executions of our own code.  In the server,
  * before any child exists, all of them: the first-use work of the
  * validator and the runner (compiling their regular expressions, filling
  * caches: ~9 ms) is done once.  In an idle child (with prewarm) one, to
- * pre-fault (see fs_child_main).  The outcome is dropped.
+ * pre-fault (see fs_child_main).
  */
 void
 fs_warm_up(int nsnippets)
@@ -72,27 +94,20 @@ fs_warm_up(int nsnippets)
 		"def f(x):\n    return 1 / x\nf(0)\n",
 		"print(1\n",
 	};
-	char		errbuf[FS_ERRLEN];
 
 	for (size_t i = 0; i < sizeof(snippets) / sizeof(snippets[0]) && i < (size_t) nsnippets; i++)
-	{
-		HelperRequest req;
-		HelperResponse res;
+		fs_run_own(snippets[i], "{\"a\": 1}");
+}
 
-		memset(&req, 0, sizeof(req));
-		req.code = snippets[i];
-		req.code_len = strlen(snippets[i]);
-		req.context = "{\"a\": 1}";
-		req.context_len = strlen(req.context);
-		req.max_output = 4096;
-		req.flags = WIRE_FLAG_VALIDATE;
-		memset(&res, 0, sizeof(res));
-		if (pyrun_execute(&req, &res, errbuf, sizeof(errbuf)) != PYRUN_OK)
-		{
-			if (write(2, errbuf, strnlen(errbuf, sizeof(errbuf))) < 0)
-				return;
-		}
-	}
+/*
+ * What the prewarm "on" probe does (forkserver_learn.c): the commonest
+ * small call, a validated print with the usual empty context.  The pages
+ * it writes are, nearly all, pages any call writes (fs_prefault_learned).
+ */
+void
+fs_probe_call(void)
+{
+	fs_run_own("print(1)\n", "{}");
 }
 
 /*
@@ -350,27 +365,30 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	int			conn;
 
 	/*
-	 * Pre-fault while idle: consolidate the heap inherited from the server
-	 * (fs_child_consolidate_heap), and with
-	 * prewarm one snippet of our own takes most of the faults a real
-	 * execution would (hundreds; expensive under virtualisation).  That
-	 * moves them off the request path, at the price of more CPU per child
-	 * (it touches pages a given call might not): worth it for a child that
-	 * waits anyway, a loss under back-to-back load, hence only after
-	 * FS_PREWARM_IDLE_MS without a call (docs/forkserver.md).  prewarm "full" first
-	 * copies the pages of the server's heap a call writes
-	 * (forkserver_prefault.c): for allowlists like numpy/pandas, whose
-	 * calls touch thousands of inherited pages.
+	 * Pre-fault before the call: consolidate the heap inherited from the
+	 * server (fs_child_consolidate_heap); with prewarm, copy at once the
+	 * pages a print(1) writes (forkserver_prefault.c: pages any call
+	 * writes, so no extra work, only faults moved off the request path),
+	 * and after FS_PREWARM_IDLE_MS without a call run one snippet of our
+	 * own, which takes most of the remaining faults a real execution would
+	 * (expensive under virtualisation).  That snippet costs more CPU per
+	 * child (it touches pages a given call might not): worth it for a
+	 * child that waits anyway, a loss under back-to-back load, hence only
+	 * when idle (docs/forkserver.md).  prewarm "full" instead copies the
+	 * pages of the server's heap a heavier probe writes: for allowlists
+	 * like numpy/pandas, whose calls touch thousands of inherited pages.
 	 */
 	fs_child_consolidate_heap();
 	/*
 	 * Lock before waiting, not after: a child taken within its first
 	 * FS_PREWARM_IDLE_MS (every child, under back-to-back load) would
 	 * otherwise load its seccomp filter and Landlock ruleset between the
-	 * backend's connect and its hello.  The warm-up below runs our own
-	 * snippet, which needs nothing the locked policy refuses.
+	 * backend's connect and its hello.  The copy and the warm-up below
+	 * need nothing the locked policy refuses.
 	 */
 	limits_error = fs_child_lock(&pidfd);
+	if (config->prewarm == FORKSERVER_PREWARM_ON)
+		fs_prefault_learned();
 	if (config->prewarm == FORKSERVER_PREWARM_FULL ||
 		(config->prewarm == FORKSERVER_PREWARM_ON && fs_child_stays_idle()))
 	{

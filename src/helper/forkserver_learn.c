@@ -1,15 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * forkserver_learn.c
- *	  Learning which of the server's pages a call writes, for prewarm
- *	  "full" (forkserver_prefault.c).
+ *	  Learning which of the server's pages a call writes, for prewarm "on"
+ *	  and "full" (forkserver_prefault.c).
  *
  *	  Copying every resident page of the server into each idle child costs
  *	  as many page copies as the server has pages (9,000+ with pandas),
  *	  while a call writes a fraction of them (~1,600 for a pandas
- *	  describe()).  So the server forks one probe that runs our own
- *	  warm-up work (the validator and runner on our snippets, and the
- *	  allowlisted libraries' first-use paths) and then reads the probe's
+ *	  describe(), ~130 for a print(1)).  So the server forks one probe that
+ *	  runs our own work (for "on" one validated print(1); for "full" the
+ *	  validator and runner on our snippets and the allowlisted libraries'
+ *	  first-use paths) and then reads the probe's
  *	  page map: a page that was shared with the server and is now mapped
  *	  by the probe alone ("exclusively mapped", bit 56 of
  *	  /proc/<pid>/pagemap) is one the work wrote.  Idle children then copy
@@ -19,8 +20,8 @@
  *	  /proc is not in the server's minimal root, so the directory is opened
  *	  before (fs_learn_open); reading another process's page map needs no
  *	  privilege beyond being its parent with the same credentials.  Any
- *	  failure returns -1 and the caller copies every resident page as
- *	  before.
+ *	  failure returns -1 (forkserver_prefault.c says what children do
+ *	  then).
  *
  *-------------------------------------------------------------------------
  */
@@ -149,7 +150,7 @@ fs_learn_scan(pid_t probe, const FsRange *ranges, int nranges, FsRange *out, int
 
 int
 fs_learn_written(const FsRange *ranges, int nranges, void (*work) (void),
-				 FsRange *out, int max)
+				 const char *level, FsRange *out, int max)
 {
 	int			ready[2];
 	struct pollfd pfd;
@@ -193,11 +194,10 @@ fs_learn_written(const FsRange *ranges, int nranges, void (*work) (void),
 		char		line[160];
 
 		snprintf(line, sizeof(line),
-				 "prewarm full: a call writes %ld of the %ld resident private pages (%d runs)",
-				 pages, resident, nout);
+				 "prewarm %s: a call writes %ld of the %ld resident private pages (%d runs)",
+				 level, pages, resident, nout);
 		fs_log_line(line);
 	}
-	else
-		fs_log_line("prewarm full: could not learn which pages a call writes; children copy every resident page");
+
 	return nout;
 }

@@ -1,21 +1,29 @@
 /*-------------------------------------------------------------------------
  *
  * forkserver_prefault.c
- *	  Breaking copy-on-write in an idle child before its request arrives.
+ *	  Breaking copy-on-write in a child before its request arrives.
  *
  *	  A child shares every page of the server's Python heap copy-on-write.
  *	  CPython writes reference counts into almost every object it touches,
- *	  so a call that touches a lot of pre-imported state (pandas: thousands
- *	  of pages) takes one page fault per page on the request path, and a
- *	  fault is a trap, a page copy and a page-table update each time.
- *	  Here the idle child copies, in one madvise(MADV_POPULATE_WRITE) per
- *	  run of pages, the private writable pages it inherited from the server
- *	  that a call writes, so a call takes almost no faults.  Which pages
- *	  those are the server learns once, from a probe (forkserver_learn.c):
- *	  a quarter of the resident ones with numpy and pandas.  If that
- *	  fails, the child copies every page it inherited *resident* (pages
- *	  the server never touched, reserved arena space, are left alone:
- *	  mincore() tells them apart).
+ *	  so a call takes one page fault on its request path per inherited page
+ *	  it writes (~130 for a print(1), thousands for pandas), and a fault is
+ *	  a trap, a page copy and a page-table update each time.  Here the child
+ *	  copies, in one madvise(MADV_POPULATE_WRITE) per run of pages, the
+ *	  pages a call writes before the call arrives.  Which pages those are
+ *	  the server learns once, from a probe (forkserver_learn.c).
+ *
+ *	  prewarm "on" (fs_prefault_learned): every child, right after locking
+ *	  itself, copies the pages one validated print(1) writes.  Any call
+ *	  writes nearly all of them (the validator's, the runner's, the output
+ *	  path's), so this moves faults off the request path rather than adding
+ *	  work; if nothing was learned, nothing is copied.
+ *
+ *	  prewarm "full" (fs_prefault_child): an idle child copies the pages of
+ *	  a heavier probe (our snippets and the allowlisted libraries' first-use
+ *	  paths: a quarter of the resident pages with numpy and pandas).  If
+ *	  that was not learned, it copies every page it inherited *resident*
+ *	  (pages the server never touched, reserved arena space, are left
+ *	  alone: mincore() tells them apart).
  *
  *	  The server has no /proc in its minimal root, so it opens
  *	  /proc/self/maps before entering it (fs_prefault_open) and, once its
@@ -95,7 +103,7 @@ fs_prefault_parse(char *text)
 }
 
 void
-fs_prefault_record(void (*probe) (void))
+fs_prefault_record(void (*probe) (void), const char *level)
 {
 	char	   *buf = NULL;
 	ssize_t		n;
@@ -110,8 +118,18 @@ fs_prefault_record(void (*probe) (void))
 		fs_prefault_parse(buf);
 		free(buf);
 		if (probe != NULL && fs_nranges > 0)
-			fs_nlearned = fs_learn_written(fs_ranges, fs_nranges, probe, fs_learned,
-										   FS_MAX_LEARNED);
+			fs_nlearned = fs_learn_written(fs_ranges, fs_nranges, probe, level,
+										   fs_learned, FS_MAX_LEARNED);
+	}
+	if (probe != NULL && fs_nlearned < 0)
+	{
+		char		line[160];
+
+		snprintf(line, sizeof(line),
+				 "prewarm %s: could not learn which pages a call writes; %s", level,
+				 strcmp(level, "full") == 0 ? "idle children copy every resident page"
+				 : "children take those faults during their call");
+		fs_log_line(line);
 	}
 	/* both descriptors were needed only for this */
 	if (fs_maps_fd >= 0)
@@ -159,16 +177,22 @@ fs_prefault_range(uintptr_t start, uintptr_t end, size_t page)
 }
 
 void
+fs_prefault_learned(void)
+{
+	for (int i = 0; i < fs_nlearned; i++)
+		if (fs_prefault_populate(fs_learned[i].start,
+								 fs_learned[i].end - fs_learned[i].start) < 0)
+			return;
+}
+
+void
 fs_prefault_child(void)
 {
 	size_t		page = (size_t) sysconf(_SC_PAGESIZE);
 
 	if (fs_nlearned >= 0)
 	{
-		for (int i = 0; i < fs_nlearned; i++)
-			if (fs_prefault_populate(fs_learned[i].start,
-									 fs_learned[i].end - fs_learned[i].start) < 0)
-				return;
+		fs_prefault_learned();
 		return;
 	}
 	for (int i = 0; i < fs_nranges; i++)
