@@ -452,7 +452,7 @@ def test_library_allowlist(cur):
         holder.close()
         check("importing numpy and pandas writes under 2 MB of inherited pages",
               grown is not None and grown < 2048, grown)
-        learned = learned_pages(srv)
+        learned = learned_pages(srv, "full")
         check("numpy+pandas: prewarm full learns a part of the heap",
               learned is not None and 0 < learned[0] < learned[1], learned)
         check("numpy+pandas: an idle child holds its copy of those pages",
