@@ -120,13 +120,14 @@ typedef struct FsRange
  * does a call's kind of work, `level` names the prewarm level in the log;
  * forkserver_learn.c); a child copies those pages (breaking copy-on-write)
  * before its request arrives: fs_prefault_child copies every resident page
- * if none were learned, fs_prefault_learned nothing.  The descriptors are
- * closed once the record is made.
+ * if none were learned; fs_prefault_learned nothing, and it stops once
+ * `stop_fd` is readable.  The descriptors are closed once the record is
+ * made.
  */
 extern void fs_prefault_open(void);
 extern void fs_prefault_record(void (*probe) (void), const char *level);
 extern void fs_prefault_child(void);
-extern void fs_prefault_learned(void);
+extern void fs_prefault_learned(int stop_fd);
 
 /*
  * forkserver_learn.c: fs_learn_open before the minimal root; then

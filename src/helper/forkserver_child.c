@@ -367,8 +367,9 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	/*
 	 * Pre-fault before the call: consolidate the heap inherited from the
 	 * server (fs_child_consolidate_heap); with prewarm, copy at once the
-	 * pages a print(1) writes (forkserver_prefault.c: pages any call
-	 * writes, so no extra work, only faults moved off the request path),
+	 * pages a print(1) writes unless a call is already waiting
+	 * (forkserver_prefault.c: pages any call writes, so no extra work,
+	 * only faults moved off the request path),
 	 * and after FS_PREWARM_IDLE_MS without a call run one snippet of our
 	 * own, which takes most of the remaining faults a real execution would
 	 * (expensive under virtualisation).  That snippet costs more CPU per
@@ -388,7 +389,7 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	 */
 	limits_error = fs_child_lock(&pidfd);
 	if (config->prewarm == FORKSERVER_PREWARM_ON)
-		fs_prefault_learned();
+		fs_prefault_learned(FORKSERVER_FD_LISTEN);
 	if (config->prewarm == FORKSERVER_PREWARM_FULL ||
 		(config->prewarm == FORKSERVER_PREWARM_ON && fs_child_stays_idle()))
 	{
