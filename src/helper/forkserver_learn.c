@@ -7,7 +7,7 @@
  *	  Copying every resident page of the server into each idle child costs
  *	  as many page copies as the server has pages (9,000+ with pandas),
  *	  while a call writes a fraction of them (~1,600 for a pandas
- *	  describe(), ~130 for a print(1)).  So the server forks one probe that
+ *	  describe(), ~170 for a print(1)).  So the server forks one probe that
  *	  runs our own work (for "on" one validated print(1); for "full" the
  *	  validator and runner on our snippets and the allowlisted libraries'
  *	  first-use paths) and then reads the probe's
@@ -41,6 +41,7 @@
 #include "forkserver.h"
 
 #define FS_PM_PRESENT	(1ULL << 63)
+#define FS_PM_FILE		(1ULL << 61)	/* page cache or shared: not written */
 #define FS_PM_EXCLUSIVE (1ULL << 56)
 #define FS_PM_CHUNK		4096	/* page-map entries read at once */
 #define FS_PROBE_WAIT_MS 30000
@@ -94,8 +95,8 @@ fs_learn_add(FsRange *out, int *nout, int max, uintptr_t pg, size_t page)
 }
 
 /*
- * The pages of `ranges` resident in the server and written by the probe,
- * as runs in `out`.  Returns the number of runs, or -1.
+ * The pages of `ranges` written by the probe, as runs in `out`; `resident`
+ * counts those resident in the server.  Returns the number of runs, or -1.
  */
 static int
 fs_learn_scan(pid_t probe, const FsRange *ranges, int nranges, FsRange *out, int max,
@@ -126,10 +127,17 @@ fs_learn_scan(pid_t probe, const FsRange *ranges, int nranges, FsRange *out, int
 				ok = 0;
 			for (size_t i = 0; ok && i < n; i++)
 			{
-				if (!(mine[i] & FS_PM_PRESENT))
-					continue;
-				(*resident)++;
-				if ((theirs[i] & (FS_PM_PRESENT | FS_PM_EXCLUSIVE)) ==
+				if (mine[i] & FS_PM_PRESENT)
+					(*resident)++;
+
+				/*
+				 * Written by the probe: mapped by it alone, and anonymous
+				 * (a page of a file-backed private mapping, libpython's
+				 * .data, becomes anonymous when written; one only read is
+				 * still the file's).  It may not be resident in the server:
+				 * heap or arena space the probe was the first to use.
+				 */
+				if ((theirs[i] & (FS_PM_PRESENT | FS_PM_FILE | FS_PM_EXCLUSIVE)) ==
 					(FS_PM_PRESENT | FS_PM_EXCLUSIVE))
 				{
 					ok = fs_learn_add(out, &nout, max, pg + i, page);

@@ -6,7 +6,7 @@
  *	  A child shares every page of the server's Python heap copy-on-write.
  *	  CPython writes reference counts into almost every object it touches,
  *	  so a call takes one page fault on its request path per inherited page
- *	  it writes (~130 for a print(1), thousands for pandas), and a fault is
+ *	  it writes (~170 for a print(1), thousands for pandas), and a fault is
  *	  a trap, a page copy and a page-table update each time.  Here the child
  *	  copies, in one madvise(MADV_POPULATE_WRITE) per run of pages, the
  *	  pages a call writes before the call arrives.  Which pages those are
@@ -58,6 +58,7 @@
 #define FS_MAX_LEARNED	16384
 
 static FsRange fs_ranges[FS_MAX_RANGES];
+static int	fs_range_anonymous[FS_MAX_RANGES];
 static int	fs_nranges;
 static FsRange fs_learned[FS_MAX_LEARNED];	/* what a call writes */
 static int	fs_nlearned = -1;	/* -1: not learned, copy all resident */
@@ -71,11 +72,13 @@ fs_prefault_open(void)
 }
 
 /*
- * Keep "start-end rw-p offset dev 0 ..." lines: private, writable,
- * anonymous (inode 0: the heap, Python's arenas, .bss).  A file-backed
- * private mapping is left out: mincore() reports its page-cache pages as
- * resident whether or not the server ever wrote them, and copying those
- * would only cost memory.
+ * Keep "start-end rw-p ..." lines: private and writable, anonymous (inode
+ * 0: the heap, Python's arenas, .bss) or file-backed (libraries' .data,
+ * whose pages a call writes too: libpython's static objects).  Learning
+ * scans both; copying every resident page skips the file-backed ones,
+ * because mincore() reports their page-cache pages as resident whether or
+ * not the server ever wrote them, and copying those would only cost
+ * memory.
  */
 static void
 fs_prefault_parse(char *text)
@@ -94,10 +97,11 @@ fs_prefault_parse(char *text)
 		if (next)
 			*next++ = '\0';
 		if (sscanf(line, "%lx-%lx %4s %*s %*s %lu", &start, &end, perms, &inode) == 4 &&
-			strcmp(perms, "rw-p") == 0 && inode == 0 && end > start)
+			strcmp(perms, "rw-p") == 0 && end > start)
 		{
 			fs_ranges[fs_nranges].start = start;
 			fs_ranges[fs_nranges].end = end;
+			fs_range_anonymous[fs_nranges] = inode == 0;
 			fs_nranges++;
 		}
 		line = next;
@@ -212,6 +216,7 @@ fs_prefault_child(void)
 		return;
 	}
 	for (int i = 0; i < fs_nranges; i++)
-		if (fs_prefault_range(fs_ranges[i].start, fs_ranges[i].end, page) < 0)
+		if (fs_range_anonymous[i] &&
+			fs_prefault_range(fs_ranges[i].start, fs_ranges[i].end, page) < 0)
 			return;
 }
