@@ -219,10 +219,14 @@ fs_start_python(void)
 	fs_log("malloc: %ld free chunks below the top of the heap taken", fs_heap_fill());
 	fs_hugepages_seal(errbuf, sizeof(errbuf));
 	fs_log("%s", errbuf);
-	if (fs_config.prewarm == FORKSERVER_PREWARM_FULL)
-		fs_prefault_record(fs_probe_work, "full");
-	else
-		fs_prefault_record(fs_config.prewarm == FORKSERVER_PREWARM_ON ? fs_probe_call : NULL, "on");
+	if (fs_config.prewarm == FORKSERVER_PREWARM_FULL &&
+		fs_prefault_record(fs_probe_work, "full") < 0)
+		fs_log("prewarm full: could not learn which pages a call writes; "
+			   "idle children copy every resident page");
+	if (fs_config.prewarm == FORKSERVER_PREWARM_ON &&
+		fs_prefault_record(fs_probe_call, "on") < 0)
+		fs_log("prewarm on: could not learn which pages a call writes; "
+			   "children take those faults during their call");
 }
 
 /*

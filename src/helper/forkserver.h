@@ -118,14 +118,14 @@ typedef struct FsRange
  * minimal root hides /proc and records its private writable mappings once
  * its heap is settled, and which of their pages a call writes (`probe`
  * does a call's kind of work, `level` names the prewarm level in the log;
- * forkserver_learn.c); a child copies those pages (breaking copy-on-write)
- * before its request arrives: fs_prefault_child copies every resident page
- * if none were learned; fs_prefault_learned nothing, and it stops once
- * `stop_fd` is readable.  The descriptors are closed once the record is
- * made.
+ * forkserver_learn.c; returns the number of runs learned, or -1); a child
+ * copies those pages (breaking copy-on-write) before its request arrives:
+ * fs_prefault_child copies every resident page if none were learned;
+ * fs_prefault_learned nothing, and it stops once `stop_fd` (-1: never) is
+ * readable.  The descriptors are closed once the record is made.
  */
 extern void fs_prefault_open(void);
-extern void fs_prefault_record(void (*probe) (void), const char *level);
+extern int	fs_prefault_record(void (*probe) (void), const char *level);
 extern void fs_prefault_child(void);
 extern void fs_prefault_learned(int stop_fd);
 

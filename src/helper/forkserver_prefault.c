@@ -108,7 +108,7 @@ fs_prefault_parse(char *text)
 	}
 }
 
-void
+int
 fs_prefault_record(void (*probe) (void), const char *level)
 {
 	char	   *buf = NULL;
@@ -127,21 +127,12 @@ fs_prefault_record(void (*probe) (void), const char *level)
 			fs_nlearned = fs_learn_written(fs_ranges, fs_nranges, probe, level,
 										   fs_learned, FS_MAX_LEARNED);
 	}
-	if (probe != NULL && fs_nlearned < 0)
-	{
-		char		line[160];
-
-		snprintf(line, sizeof(line),
-				 "prewarm %s: could not learn which pages a call writes; %s", level,
-				 strcmp(level, "full") == 0 ? "idle children copy every resident page"
-				 : "children take those faults during their call");
-		fs_log_line(line);
-	}
 	/* both descriptors were needed only for this */
 	if (fs_maps_fd >= 0)
 		close(fs_maps_fd);
 	fs_maps_fd = -1;
 	fs_learn_close();
+	return fs_nlearned;
 }
 
 /* Populate-write [start, start + len).  -1: unsupported (Linux < 5.14). */
@@ -183,11 +174,11 @@ fs_prefault_range(uintptr_t start, uintptr_t end, size_t page)
 }
 
 /*
- * Copy the learned pages, giving up as soon as `stop_fd` is readable (a
- * connection is waiting for this child or another): a call must not wait
- * behind a copy, and its pages then fault on its own path, as without one.
- * With the CPUs saturated (several clients back to back) that is most
- * children, and copying regardless cost ~5 % of throughput
+ * Copy the learned pages, giving up as soon as `stop_fd` (if >= 0) is
+ * readable (a connection is waiting for this child or another): a call
+ * must not wait behind a copy, and its pages then fault on its own path,
+ * as without one.  With the CPUs saturated (several clients back to back)
+ * that is most children, and copying regardless cost ~5 % of throughput
  * (docs/forkserver.md).  The check costs one poll() per eight runs.
  */
 void
@@ -196,7 +187,7 @@ fs_prefault_learned(int stop_fd)
 	struct pollfd pfd = {.fd = stop_fd, .events = POLLIN};
 
 	for (int i = 0; i < fs_nlearned; i++)
-		if ((i % 8 == 0 && poll(&pfd, 1, 0) > 0) ||
+		if ((stop_fd >= 0 && i % 8 == 0 && poll(&pfd, 1, 0) > 0) ||
 			fs_prefault_populate(fs_learned[i].start,
 								 fs_learned[i].end - fs_learned[i].start) < 0)
 			return;
@@ -209,10 +200,7 @@ fs_prefault_child(void)
 
 	if (fs_nlearned >= 0)
 	{
-		for (int i = 0; i < fs_nlearned; i++)
-			if (fs_prefault_populate(fs_learned[i].start,
-									 fs_learned[i].end - fs_learned[i].start) < 0)
-				return;
+		fs_prefault_learned(-1);
 		return;
 	}
 	for (int i = 0; i < fs_nranges; i++)

@@ -377,30 +377,28 @@ def test_prewarm_on_copies_call_pages(cur):
     writes, and every child copies them right after its clone, before any
     call and before its idle warm-up: a call finds them private."""
     pool = pool_size(cur)
-    with server_settings(cur, pool, forkserver_prewarm="off"):
-        srv_off, _ = server_with_prewarm(b"0", pool)
-        check("prewarm off learns nothing",
-              srv_off is not None and learned_pages(srv_off, "on") is None, srv_off)
-    srv, kids = server_with_prewarm(b"1", pool)
-    learned = learned_pages(srv, "on") if srv else None
-    check("prewarm on learns the pages a print(1) writes: a small part of the heap",
-          learned is not None and 0 < learned[0] < learned[1] // 4, learned)
     # Back to back, each child is taken within FS_PREWARM_IDLE_MS of its
     # clone, before its idle warm-up: what a call then saves comes from the
     # copy alone.  The CPU charged to a call (from the child's hello, after
     # the copy) is mostly its copy-on-write faults: ~0.45 ms for a print(1)
     # in a child that copied nothing, about half with the copy.
-    medians = {}
-    for level in ("off", "on"):
+    servers, learned, medians = {}, {}, {}
+    for level, argv in (("off", b"0"), ("on", b"1")):
         code = "print(1)  # %s" % level
         with server_settings(cur, pool, forkserver_prewarm=level):
-            server_with_prewarm(b"0" if level == "off" else b"1", pool)
+            servers[level], _ = server_with_prewarm(argv, pool)
+            learned[level] = learned_pages(servers[level], "on") if servers[level] else None
             for _ in range(60):
                 run(cur, code)
         cur.execute("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY cpu_time_seconds)"
                     " FROM (SELECT cpu_time_seconds FROM codeexec_execution"
                     " WHERE code = %s ORDER BY id DESC LIMIT 50) s", (code,))
         medians[level] = cur.fetchone()[0]
+    check("prewarm off learns nothing",
+          servers["off"] is not None and learned["off"] is None, servers["off"])
+    check("prewarm on learns the pages a print(1) writes: a small part of the heap",
+          learned["on"] is not None and 0 < learned["on"][0] < learned["on"][1] // 4,
+          learned["on"])
     check("prewarm on: a call taken at once is charged less CPU than with off",
           None not in medians.values() and medians["on"] < 0.8 * medians["off"], medians)
 
