@@ -82,6 +82,7 @@ typedef struct FsChild
 	int			exit_w;			/* write end of its exit pipe */
 	FsState		state;
 	int64_t		idle_cpu_usec;	/* CPU it spent before its request */
+	double		cloned_at;		/* CLOCK_MONOTONIC seconds */
 } FsChild;
 
 static FsChild fs_children[FS_MAX_CHILDREN];
@@ -94,6 +95,16 @@ static double fs_drain_started;	/* CLOCK_MONOTONIC seconds; 0: not draining */
 
 /* How long a replaced server waits for its running calls before it exits. */
 #define FS_DRAIN_MAX_S 300
+
+/* CLOCK_MONOTONIC in seconds. */
+static double
+fs_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* User plus system CPU of a rusage, in microseconds. */
 static int64_t
@@ -215,6 +226,14 @@ fs_start_python(void)
 		fs_die("gc.freeze() failed");
 	Py_DECREF(r);
 	Py_DECREF(gc);
+
+	/*
+	 * The filters before the heap is filled and learned: compiling them
+	 * mallocs and frees, and the chunks it left free below the top used to
+	 * take a child's first mallocs, on inherited pages the probe (below)
+	 * had not written.
+	 */
+	fs_sandbox_precompile();
 	fs_log("pymalloc: %ld free blocks of partly used pools taken", fs_pools_fill());
 	fs_log("malloc: %ld free chunks below the top of the heap taken", fs_heap_fill());
 	fs_hugepages_seal(errbuf, sizeof(errbuf));
@@ -288,32 +307,30 @@ fs_spawn(int slot)
 	fs_children[slot].pid = pid;
 	fs_children[slot].exit_w = exitp[1];
 	fs_children[slot].state = FS_IDLE;
+	fs_children[slot].cloned_at = fs_now();
 	fs_idle++;
 	return 0;
 }
 
 /*
  * Whether to clone replacements now.  A clone copies the server's page
- * tables (~0.5 ms of CPU here) and the new child then pre-warms (~1.5 ms).
- * Done while a busy child is finishing, that work delays reaping it and so
- * the exit record its backend waits for, and competes with it for the
- * CPUs.  So while at least one child is still idle, replacements wait until
- * no child is busy (or FS_REFILL_DELAY_MS has passed); with none idle, they
+ * tables (~0.1 ms of CPU here) and the new child then sets itself up and
+ * copies the pages a call writes (~0.5 ms).  Done while a call runs, that
+ * work competes with it for the CPUs: with calls some milliseconds apart
+ * it is better done once the running child has exited, while the pool
+ * still has an idle child for a call arriving meanwhile.  But calls back
+ * to back take each child within a millisecond or two of its clone, and a
+ * replacement cloned only after the exit then met its call before its
+ * copy was done, so the call took the faults (docs/forkserver.md).  So
+ * replacements wait while a child is busy, another is idle and that idle
+ * child has been there for FS_REFILL_RECENT_MS at least (calls are not
+ * coming back to back), for at most FS_REFILL_DELAY_MS; otherwise they
  * are cloned at once.
  */
 #define FS_REFILL_DELAY_MS 20
+#define FS_REFILL_RECENT_MS 5
 
 static double fs_refill_deferred_since;	/* ms; 0: not deferring */
-
-/* CLOCK_MONOTONIC in seconds. */
-static double
-fs_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int
 fs_busy_count(void)
@@ -325,17 +342,32 @@ fs_busy_count(void)
 	return busy;
 }
 
+/* Seconds since the most recent clone of a child that is still idle. */
+static double
+fs_newest_idle_age(double now)
+{
+	double		newest = 0;
+
+	for (int s = 0; s < FS_MAX_CHILDREN; s++)
+		if (fs_children[s].state == FS_IDLE && fs_children[s].cloned_at > newest)
+			newest = fs_children[s].cloned_at;
+	return now - newest;
+}
+
 /* Milliseconds to wait before filling the pool: 0 now, -1 nothing to do. */
 static int
 fs_refill_wait_ms(void)
 {
 	if (fs_idle < fs_config.pool_size && fs_idle > 0 && fs_busy_count() > 0)
 	{
-		double		ms = fs_now() * 1e3;
+		double		now = fs_now();
+		double		ms = now * 1e3;
 
-		if (fs_refill_deferred_since == 0)
+		if (fs_refill_deferred_since == 0 &&
+			fs_newest_idle_age(now) * 1e3 >= FS_REFILL_RECENT_MS)
 			fs_refill_deferred_since = ms;
-		if (ms - fs_refill_deferred_since < FS_REFILL_DELAY_MS)
+		if (fs_refill_deferred_since != 0 &&
+			ms - fs_refill_deferred_since < FS_REFILL_DELAY_MS)
 			return (int) (FS_REFILL_DELAY_MS - (ms - fs_refill_deferred_since)) + 1;
 	}
 	fs_refill_deferred_since = 0;
@@ -574,7 +606,6 @@ forkserver_main(int argc, char **argv)
 	fs_parse_args(argc, argv);
 	fs_process_setup();
 	fs_start_python();
-	fs_sandbox_precompile();
 
 	if (pipe2(fs_notify, O_CLOEXEC | O_NONBLOCK) < 0 ||
 		pipe2(fs_lifeline, O_CLOEXEC) < 0)

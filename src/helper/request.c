@@ -25,7 +25,7 @@
 static ssize_t
 request_slurp(int fd, char **out, size_t max, char *errbuf, size_t errlen)
 {
-	size_t		cap = 64 * 1024;
+	size_t		cap = REQUEST_FIRST_BUFFER;
 	size_t		len = 0;
 	char	   *buf = malloc(cap);
 

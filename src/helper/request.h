@@ -14,6 +14,8 @@
 
 /* Largest request the helper accepts, whatever the frame header claims. */
 #define REQUEST_MAX_BYTES	(64u * 1024u * 1024u)
+/* the buffer a request is first read into (grown by doubling) */
+#define REQUEST_FIRST_BUFFER	(64 * 1024)
 
 /* Defaults for fields the backend leaves out (the SPEC's GUC defaults). */
 #define REQUEST_DEFAULT_TIMEOUT_MS	5000
