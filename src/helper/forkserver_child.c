@@ -100,8 +100,8 @@ fs_warm_up(int nsnippets)
 }
 
 /*
- * What the request's first malloc (64 kB, request.c) would trigger, done
- * while idle: glibc consolidates any free fast-bin chunks, writing chunk
+ * What the request's first malloc (REQUEST_FIRST_BUFFER, request.c) would
+ * trigger, done while idle: glibc consolidates any free fast-bin chunks, writing chunk
  * headers all over the heap, and extends the heap.  The server runs without
  * fast bins (forkserver_main), so a child inherits none and this is cheap;
  * it still catches chunks a child's own start-up freed.  The block goes
@@ -111,7 +111,7 @@ fs_warm_up(int nsnippets)
 static void
 fs_child_consolidate_heap(void)
 {
-	void	   *volatile block = malloc(64 * 1024);
+	void	   *volatile block = malloc(REQUEST_FIRST_BUFFER);
 
 	free(block);
 }
