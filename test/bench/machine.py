@@ -1,5 +1,11 @@
 """machine.py - what the benchmark ran on: CPU, cores, RAM, kernel, versions
-of everything measured, and the load average (the machine may be shared)."""
+of everything measured, the load average (the machine may be shared), and
+what a fork and a copy-on-write fault cost there.
+
+The last two are the costs a fork-server call is made of (docs/forkserver.md),
+and they differ from host to host far more than the CPU model suggests (a
+virtual machine's page-table handling can double them), so a report carries
+them to make runs on different machines comparable."""
 
 import os
 import platform
@@ -14,11 +20,11 @@ def _cmd(args):
         return f"unavailable ({e})"
 
 
-def _lscpu_model():
+def _lscpu(field):
     for line in _cmd_all(["lscpu"]):
-        if line.startswith("Model name:"):
+        if line.startswith(field + ":"):
             return line.split(":", 1)[1].strip()
-    return "?"
+    return "none reported"
 
 
 def _cmd_all(args):
@@ -44,6 +50,43 @@ def _pymods():
     return _cmd(["/usr/bin/python3", "-I", "-S", "-c", code])
 
 
+# Run in a fresh python3 -I -S so the forked process is the same size on
+# every machine: the interpreter plus a 12 MB anonymous mapping on 4 kB pages.
+_FORK_PROBE = r"""
+import mmap, os, time
+size = 12 << 20
+m = mmap.mmap(-1, size)
+m.madvise(mmap.MADV_NOHUGEPAGE)
+for off in range(0, size, 4096):
+    m[off] = 1
+def per_fork(pages, rounds=300):
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        pid = os.fork()
+        if pid == 0:
+            for i in range(pages):
+                m[i * 4096] = 2
+            os._exit(0)
+        os.waitpid(pid, 0)
+    return (time.perf_counter() - t0) / rounds * 1e6
+per_fork(0, 20)
+bare = min(per_fork(0) for _ in range(3))
+touched = min(per_fork(400) for _ in range(3))
+print(f"{bare:.0f} {(touched - bare) / 400:.2f}")
+"""
+
+
+def fork_costs():
+    """(fork + exit + wait of a ~20 MB process in us, extra us per page the
+    child writes), best of three rounds each; None if it could not run."""
+    try:
+        out = subprocess.run(["/usr/bin/python3", "-I", "-S", "-c", _FORK_PROBE],
+                             capture_output=True, text=True, timeout=120).stdout.split()
+        return float(out[0]), float(out[1])
+    except (OSError, subprocess.TimeoutExpired, IndexError, ValueError):
+        return None
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -57,9 +100,11 @@ def describe(pg_version, git_rev, load_start=None):
             debian = f.read().strip()
     except OSError:
         debian = "?"
+    costs = fork_costs()
     return [
         ("host", platform.node()),
-        ("CPU", _lscpu_model()),
+        ("CPU", _lscpu("Model name")),
+        ("hypervisor", _lscpu("Hypervisor vendor")),
         ("cores (online)", str(os.cpu_count())),
         ("RAM", _mem_total()),
         ("kernel", platform.release()),
@@ -70,5 +115,9 @@ def describe(pg_version, git_rev, load_start=None):
         ("bwrap", _cmd(["bwrap", "--version"])),
         ("runsc", _cmd(["runsc", "--version"])),
         ("codeexec commit", git_rev),
+        ("fork + exit + wait of a 20 MB process (python3, 12 MB on 4 kB pages)",
+         f"{costs[0]:.0f} µs" if costs else "unavailable"),
+        ("each page the forked child writes (copy-on-write), extra",
+         f"{costs[1]:.2f} µs" if costs else "unavailable"),
         ("load average at start", load_start or loadavg()),
     ]

@@ -53,6 +53,16 @@ def tree_cpu_seconds(root_pid):
     return sum(cpu for _, cpu in tree(root_pid).values())
 
 
+def machine_busy_seconds():
+    """CPU seconds every CPU of the machine has spent not idle (all of
+    /proc/stat's first line but idle and iowait) since boot.  Over a
+    pgbench run it bounds the tree's figure from above: it also holds
+    pgbench, the kernel's own threads and anything else running."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / CLK_TCK
+
+
 def exe_name(pid):
     """Basename of the process's executable; if /proc/<pid>/exe cannot be
     read, the command name (comm, at most 15 characters); '' if neither."""

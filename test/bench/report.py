@@ -180,8 +180,13 @@ def render(ctx):
                 target_rows(sums, ctx["throughput"], ctx.get("memory_default") or {},
                             spaced))
     L += ["", "## Throughput (pgbench, executions/s)", ""]
-    L += _table(["mechanism", "snippet", "clients", "tps", "CPU ms/exec", "errors"],
-                [[m, s, c, _f(r["tps"], 1), _f(r["cpu_ms_per_exec"]), r["error"] or "0"]
+    L += ["CPU ms/exec: the server's process tree (postmaster and everything under "
+          "it); machine: every CPU's busy time over the run, pgbench and the rest "
+          "of the machine included (the tree's figure cannot exceed it).", ""]
+    L += _table(["mechanism", "snippet", "clients", "tps", "CPU ms/exec",
+                 "machine CPU ms/exec", "errors"],
+                [[m, s, c, _f(r["tps"], 1), _f(r["cpu_ms_per_exec"]),
+                  _f(r.get("machine_cpu_ms_per_exec")), r["error"] or "0"]
                  for m, s, c, r in ctx["throughput"]])
     L += ["", "## Memory", ""] + memory_lines(ctx["memory"])
     if ctx["notes"]:

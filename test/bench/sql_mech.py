@@ -197,7 +197,9 @@ def pgbench_script(mech, snippet):
 
 
 def throughput(mech, snippet, clients, seconds, pgbench, pm_pid):
-    """Run pgbench; return {tps, txns, cpu_ms_per_exec, error}."""
+    """Run pgbench; return {tps, txns, cpu_ms_per_exec, machine_cpu_ms_per_exec,
+    error}: CPU of the server's process tree, and of the whole machine (a
+    cross-check: the first can never exceed the second)."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(pgbench_script(mech, snippet))
         script = f.name
@@ -207,9 +209,10 @@ def throughput(mech, snippet, clients, seconds, pgbench, pm_pid):
     cmd = [pgbench, "-n", "-f", script, "-c", str(clients), "-j", str(clients),
            "-T", str(seconds), "-h", env["PGHOST"], "-p", env["PGPORT"],
            "-U", "postgres", "postgres"]
-    cpu0 = procs.tree_cpu_seconds(pm_pid)
+    cpu0, busy0 = procs.tree_cpu_seconds(pm_pid), procs.machine_busy_seconds()
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     cpu = procs.tree_cpu_seconds(pm_pid) - cpu0
+    busy = procs.machine_busy_seconds() - busy0
     os.unlink(script)
     out = p.stdout
     tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
@@ -220,6 +223,7 @@ def throughput(mech, snippet, clients, seconds, pgbench, pm_pid):
            "failed": int(failed.group(1)) if failed else None,
            "error": ""}
     res["cpu_ms_per_exec"] = cpu * 1000 / res["txns"] if res["txns"] else None
+    res["machine_cpu_ms_per_exec"] = busy * 1000 / res["txns"] if res["txns"] else None
     if p.returncode != 0:
         errlines = [l for l in p.stderr.splitlines() if "error" in l.lower()]
         res["error"] = f"pgbench exit {p.returncode}: " + " | ".join(errlines[:2])[:500]
