@@ -63,9 +63,10 @@ typedef struct SpawnChild
 	int			pidfd;
 	int			fds[3];			/* parent ends: request w, response r, diag r */
 	WaitEventSet *set;
+	bool		pidfd_killed;	/* a settle SIGKILLed it through pidfd */
 } SpawnChild;
 
-static SpawnChild spawn_child = {0, -1, {-1, -1, -1}, NULL};
+static SpawnChild spawn_child = {0, -1, {-1, -1, -1}, NULL, false};
 
 /*
  * Channel mode: called by spawn_cleanup() with the response descriptor
@@ -150,11 +151,17 @@ spawn_cleanup(int *wait_status, struct rusage *ru)
 		spawn_close_fd(i);
 	if (spawn_child.pidfd >= 0)
 	{
-		/* not our child: the fork server reaps it */
-		(void) syscall(SYS_pidfd_send_signal, spawn_child.pidfd, SIGKILL, NULL, 0);
+		/*
+		 * Not our child: the fork server reaps it.  A settled call has
+		 * already delivered SIGKILL through this pidfd (it cannot be
+		 * blocked), so a second one would only cost a system call.
+		 */
+		if (!spawn_child.pidfd_killed)
+			(void) syscall(SYS_pidfd_send_signal, spawn_child.pidfd, SIGKILL, NULL, 0);
 		close(spawn_child.pidfd);
 		ReleaseExternalFD();
 		spawn_child.pidfd = -1;
+		spawn_child.pidfd_killed = false;
 	}
 	if (spawn_child.pid > 0)
 	{
@@ -500,7 +507,10 @@ spawn_loop(SpawnIo *io, SpawnSettleFn settle, void *arg, double deadline,
 									io->response_len, result);
 
 			if (st == SPAWN_SETTLE_DONE)
+			{
+				spawn_child.pidfd_killed = true;
 				break;
+			}
 			if (st == SPAWN_SETTLE_NO)
 				spawn_close_fd(SPAWN_FD_RESPONSE);
 		}
@@ -669,6 +679,7 @@ spawn_adopt(int which, int fd)
 	{
 		Assert(spawn_child.pidfd < 0);
 		spawn_child.pidfd = fd;
+		spawn_child.pidfd_killed = false;
 	}
 	else
 	{

@@ -67,7 +67,8 @@ typedef bool (*SpawnStartFn) (void *arg, double deadline);
  * Channel mode may end a call before the child exits: once response bytes
  * are in, `settle(arg, pidfd, response, len, result)` says whether they are
  * a complete response whose figures it has read into result and whose
- * child it has killed (DONE: the loop stops), not yet (NOT_YET), or that
+ * child it has killed through pidfd (DONE: the loop stops; the cleanup
+ * then sends no second SIGKILL), not yet (NOT_YET), or that
  * the call must end the usual way (NO: the response descriptor is closed,
  * which tells a child waiting for us to exit, and the loop waits for the
  * exit descriptor's EOF).
