@@ -108,7 +108,13 @@ interrupt() {	# interrupt FUNCTION
 	for _ in $(seq 50); do
 		pgrep -f "$bindir/hostile-hang" >/dev/null && break; sleep 0.1
 	done
-	pid=$(psql_q -c "select pid from pg_stat_activity where query like '%timeout_ms => 60000%' and pid <> pg_backend_pid()" | head -1)
+	# pgrep -f also matches the psql above (the helper path is in its command
+	# line), so that wait may end at once: wait for the backend actually
+	# running the call (active, not a previous session still listed).
+	for _ in $(seq 50); do
+		pid=$(psql_q -c "select pid from pg_stat_activity where state = 'active' and query like '%timeout_ms => 60000%' and pid <> pg_backend_pid()" | head -1)
+		[ -n "$pid" ] && break; sleep 0.1
+	done
 	t0=$(date +%s%N)
 	psql_q -c "select $fn($pid)" >/dev/null
 	wait $bg
