@@ -63,10 +63,9 @@ typedef struct SpawnChild
 	int			pidfd;
 	int			fds[3];			/* parent ends: request w, response r, diag r */
 	WaitEventSet *set;
-	bool		pidfd_killed;	/* a settle SIGKILLed it through pidfd */
 } SpawnChild;
 
-static SpawnChild spawn_child = {0, -1, {-1, -1, -1}, NULL, false};
+static SpawnChild spawn_child = {0, -1, {-1, -1, -1}, NULL};
 
 /*
  * Channel mode: called by spawn_cleanup() with the response descriptor
@@ -124,6 +123,22 @@ spawn_close_fd(int which)
 }
 
 /*
+ * Close the pidfd of a child we did not fork (the fork server reaps it),
+ * SIGKILLing it first unless the caller knows that was done already.
+ */
+static void
+spawn_close_pidfd(bool kill_first)
+{
+	if (spawn_child.pidfd < 0)
+		return;
+	if (kill_first)
+		(void) syscall(SYS_pidfd_send_signal, spawn_child.pidfd, SIGKILL, NULL, 0);
+	close(spawn_child.pidfd);
+	ReleaseExternalFD();
+	spawn_child.pidfd = -1;
+}
+
+/*
  * Kill (if still running) and reap the child, close every pipe and free the
  * wait set.  Safe to call at any time, any number of times; stores the wait
  * status and rusage when the caller wants them.
@@ -149,20 +164,7 @@ spawn_cleanup(int *wait_status, struct rusage *ru)
 	}
 	for (int i = 0; i < 3; i++)
 		spawn_close_fd(i);
-	if (spawn_child.pidfd >= 0)
-	{
-		/*
-		 * Not our child: the fork server reaps it.  A settled call has
-		 * already delivered SIGKILL through this pidfd (it cannot be
-		 * blocked), so a second one would only cost a system call.
-		 */
-		if (!spawn_child.pidfd_killed)
-			(void) syscall(SYS_pidfd_send_signal, spawn_child.pidfd, SIGKILL, NULL, 0);
-		close(spawn_child.pidfd);
-		ReleaseExternalFD();
-		spawn_child.pidfd = -1;
-		spawn_child.pidfd_killed = false;
-	}
+	spawn_close_pidfd(true);
 	if (spawn_child.pid > 0)
 	{
 		pid_t		pid = spawn_child.pid;
@@ -507,10 +509,7 @@ spawn_loop(SpawnIo *io, SpawnSettleFn settle, void *arg, double deadline,
 									io->response_len, result);
 
 			if (st == SPAWN_SETTLE_DONE)
-			{
-				spawn_child.pidfd_killed = true;
 				break;
-			}
 			if (st == SPAWN_SETTLE_NO)
 				spawn_close_fd(SPAWN_FD_RESPONSE);
 		}
@@ -556,7 +555,15 @@ spawn_loop(SpawnIo *io, SpawnSettleFn settle, void *arg, double deadline,
 	}
 
 	if (spawn_child.pid > 0 || spawn_child.pidfd >= 0)
+	{
+		/*
+		 * A settle delivered SIGKILL through the pidfd already (it cannot
+		 * be blocked): a second one would only cost a system call.
+		 */
+		if (result->settled)
+			spawn_close_pidfd(false);
 		spawn_cleanup(&result->wait_status, &ru);
+	}
 	if (result->settled)
 		return;
 	result->cpu_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
@@ -679,7 +686,6 @@ spawn_adopt(int which, int fd)
 	{
 		Assert(spawn_child.pidfd < 0);
 		spawn_child.pidfd = fd;
-		spawn_child.pidfd_killed = false;
 	}
 	else
 	{

@@ -101,12 +101,12 @@ fs_warm_up(int nsnippets)
 
 /*
  * What the request's first malloc (REQUEST_FIRST_BUFFER, request.c) would
- * trigger, done while idle: glibc consolidates any free fast-bin chunks, writing chunk
- * headers all over the heap, and extends the heap.  The server runs without
- * fast bins (forkserver_main), so a child inherits none and this is cheap;
- * it still catches chunks a child's own start-up freed.  The block goes
- * through a volatile pointer because a compiler may drop free(malloc(n))
- * as dead code, as GCC 12 did here.
+ * trigger, done while idle: glibc consolidates any free fast-bin chunks,
+ * writing chunk headers all over the heap, and extends the heap.  The
+ * server runs without fast bins (forkserver_main), so a child inherits
+ * none and this is cheap; it still catches chunks a child's own start-up
+ * freed.  The block goes through a volatile pointer because a compiler may
+ * drop free(malloc(n)) as dead code, as GCC 12 did here.
  */
 static void
 fs_child_consolidate_heap(void)

@@ -20,11 +20,14 @@ def _cmd(args):
         return f"unavailable ({e})"
 
 
-def _lscpu(field):
+def _lscpu():
+    """lscpu's "Field: value" lines as a dict."""
+    fields = {}
     for line in _cmd_all(["lscpu"]):
-        if line.startswith(field + ":"):
-            return line.split(":", 1)[1].strip()
-    return "none reported"
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields
 
 
 def _cmd_all(args):
@@ -101,10 +104,11 @@ def describe(pg_version, git_rev, load_start=None):
     except OSError:
         debian = "?"
     costs = fork_costs()
+    cpu = _lscpu()
     return [
         ("host", platform.node()),
-        ("CPU", _lscpu("Model name")),
-        ("hypervisor", _lscpu("Hypervisor vendor")),
+        ("CPU", cpu.get("Model name", "?")),
+        ("hypervisor", cpu.get("Hypervisor vendor", "none reported")),
         ("cores (online)", str(os.cpu_count())),
         ("RAM", _mem_total()),
         ("kernel", platform.release()),
