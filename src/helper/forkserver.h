@@ -122,12 +122,14 @@ typedef struct FsRange
  * copies those pages (breaking copy-on-write) before its request arrives:
  * fs_prefault_child copies every resident page if none were learned;
  * fs_prefault_learned nothing, and it stops once `stop_fd` (-1: never) is
- * readable.  The descriptors are closed once the record is made.
+ * readable.  `self_pidfd` is the child's pidfd of itself (-1: none), for
+ * copying several runs per system call.  The descriptors are closed once
+ * the record is made.
  */
 extern void fs_prefault_open(void);
 extern int	fs_prefault_record(void (*probe) (void), const char *level);
-extern void fs_prefault_child(void);
-extern void fs_prefault_learned(int stop_fd);
+extern void fs_prefault_child(int self_pidfd);
+extern void fs_prefault_learned(int stop_fd, int self_pidfd);
 
 /*
  * forkserver_learn.c: fs_learn_open before the minimal root; then

@@ -400,14 +400,14 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	 */
 	limits_error = fs_child_lock(&pidfd);
 	if (config->prewarm == FORKSERVER_PREWARM_ON)
-		fs_prefault_learned(FORKSERVER_FD_LISTEN);
+		fs_prefault_learned(FORKSERVER_FD_LISTEN, pidfd);
 	if (config->prewarm == FORKSERVER_PREWARM_FULL ||
 		(config->prewarm == FORKSERVER_PREWARM_ON && fs_child_stays_idle()))
 	{
 		HelperRequest all;
 
 		if (config->prewarm == FORKSERVER_PREWARM_FULL)
-			fs_prefault_child();
+			fs_prefault_child(pidfd);
 
 		/*
 		 * Narrowing to the server's own allowlist changes nothing, but

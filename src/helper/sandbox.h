@@ -42,6 +42,14 @@ extern void sandbox_lock_pooled(void);
 extern int	sandbox_seal(int require, char *errbuf, size_t errlen);
 
 /*
+ * Whether the pooled filter (built so far, in the server or this child)
+ * lets process_madvise(MADV_POPULATE_WRITE) through until the seal; a
+ * libseccomp that does not know the call leaves it out, and the child then
+ * copies its pages with madvise() (forkserver_prefault.c).
+ */
+extern int	sandbox_pooled_populates(void);
+
+/*
  * A forbidden system call (seccomp SIGSYS) is reported by a signal handler
  * that writes a complete "killed" response frame naming the call to this
  * descriptor, then dies of SIGSYS.  Default 1 (the response pipe); call

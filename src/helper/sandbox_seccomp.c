@@ -37,6 +37,10 @@
 
 #define SBX_NAME_TABLE 512		/* x86_64 numbers are all below this */
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 /* namespace flags a thread-creating clone() must not carry */
 #define SBX_CLONE_NS_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | \
 							CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
@@ -61,12 +65,16 @@ typedef enum SbxFilter
 } SbxFilter;
 
 /*
- * What a pooled child does between its lock and its call's code:
- * accept4 the backend's connection, sendmsg it the pidfd and exit pipe,
- * lower its own RLIMIT_AS/CPU (prlimit64 on itself with a new limit), and
- * load the seal (seccomp).
+ * What a pooled child does between its lock and its call's code: copy
+ * the pages a call writes (process_madvise, MADV_POPULATE_WRITE, through
+ * the pidfd of itself it holds: forkserver_prefault.c), accept4 the
+ * backend's connection, sendmsg it the pidfd and exit pipe, lower its own
+ * RLIMIT_AS/CPU (prlimit64 on itself with a new limit), and load the seal
+ * (seccomp).
  */
-static const char *const sbx_handoff_calls[] = {"accept4", "sendmsg", "prlimit64", "seccomp"};
+static const char *const sbx_handoff_calls[] = {
+	"process_madvise", "accept4", "sendmsg", "prlimit64", "seccomp"
+};
 
 /*
  * Programs compiled ahead of time (fork server: once in the server, for
@@ -86,6 +94,7 @@ static pid_t sbx_self_pid;		/* SBX_ARG_SELF_PID value; 0: getpid() */
 static int	sbx_names_ready;
 static const char *sbx_syscall_names[SBX_NAME_TABLE];
 static uint32_t sbx_native_arch;
+static int	sbx_pooled_populates;	/* the pooled filter has process_madvise */
 
 void
 sbx_seccomp_set_response_fd(int fd)
@@ -287,7 +296,9 @@ sbx_install_reporter(void)
  * sbx_add_handoff_rule: one hand-off call, allowed (POOLED) or trapped
  * (SEAL).  prlimit64 matters only on ourselves (pid 0) with a new limit:
  * reading stays the policy table's business.  seccomp is limited to adding
- * a filter.
+ * a filter, process_madvise to populating pages (the pidfd cannot be named
+ * in a filter compiled once for every child; the only one a child holds
+ * is its own, pidfd_open being outside the policy).
  */
 static int
 sbx_add_handoff_rule(scmp_filter_ctx ctx, SbxFilter which, const char *name)
@@ -300,6 +311,10 @@ sbx_add_handoff_rule(scmp_filter_ctx ctx, SbxFilter which, const char *name)
 	if (strcmp(name, "prlimit64") == 0)
 		return seccomp_rule_add(ctx, action, nr, 2, SCMP_A0(SCMP_CMP_EQ, 0),
 								SCMP_A2(SCMP_CMP_NE, 0));
+	if (strcmp(name, "process_madvise") == 0 && which == SBX_FILTER_POOLED)
+		return seccomp_rule_add(ctx, action, nr, 2,
+								SCMP_A3(SCMP_CMP_EQ, MADV_POPULATE_WRITE),
+								SCMP_A4(SCMP_CMP_EQ, 0));
 	if (strcmp(name, "seccomp") == 0 && which == SBX_FILTER_POOLED)
 		return seccomp_rule_add(ctx, action, nr, 1,
 								SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
@@ -358,7 +373,17 @@ sbx_seccomp_build(SbxFilter which, scmp_filter_ctx *ctx, const char **failed)
 		seccomp_release(*ctx);
 		*ctx = NULL;
 	}
+	else if (which == SBX_FILTER_POOLED)
+		sbx_pooled_populates =
+			seccomp_syscall_resolve_name("process_madvise") != __NR_SCMP_ERROR;
 	return rc;
+}
+
+/* sandbox_pooled_populates: see sandbox.h. */
+int
+sandbox_pooled_populates(void)
+{
+	return sbx_pooled_populates;
 }
 
 /*

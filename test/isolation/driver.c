@@ -113,6 +113,10 @@ drv_attack(const char *name, const char *arg)
 	}
 	else if (strcmp(name, "seccomp") == 0)
 		rc = syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */ , 0, NULL);
+	else if (strcmp(name, "process_madvise") == 0)
+		rc = syscall(SYS_process_madvise, -1, NULL, 0, 23 /* MADV_POPULATE_WRITE */ , 0);
+	else if (strcmp(name, "process_madvise_cold") == 0)
+		rc = syscall(SYS_process_madvise, -1, NULL, 0, 20 /* MADV_COLD */ , 0);
 	else if (strcmp(name, "x32") == 0)
 		rc = syscall(0x40000000 | SYS_getpid);	/* x32 ABI number */
 	else if (strcmp(name, "i386") == 0)

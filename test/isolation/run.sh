@@ -211,7 +211,7 @@ expect_killed() {
 
 # --- seccomp kills with a report naming the call; the waiter mirrors SIGSYS
 for attack in socket fork ptrace kill_parent mount unshare io_uring_setup bpf keyctl execve x32 \
-	accept4 sendmsg setrlimit seccomp; do
+	accept4 sendmsg setrlimit seccomp process_madvise; do
 	expect_killed "seccomp: $attack killed by SIGSYS with a response naming it" "$attack"
 done
 
@@ -219,7 +219,7 @@ done
 # The hand-off calls reach the kernel between sandbox_lock_pooled() and
 # sandbox_seal() (errno, or success), and are killed like any forbidden
 # call after the seal, together with everything the exec-mode policy kills.
-for attack in accept4 sendmsg setrlimit seccomp; do
+for attack in accept4 sendmsg setrlimit seccomp process_madvise; do
 	(cd / && runuser -u postgres -- "$PROD" -r -p pre "$attack" 2>/dev/null | cat >"$WORK/out")
 	if grep -Eq "^$attack: (succeeded|refused errno=(9|14) )" "$WORK/out"; then
 		ok "pooled child: $attack works before the seal"
@@ -227,7 +227,16 @@ for attack in accept4 sendmsg setrlimit seccomp; do
 		bad "pooled child: $attack before the seal" "$(cat -v "$WORK/out")"
 	fi
 done
-for attack in accept4 sendmsg setrlimit seccomp fork socket execve; do
+# process_madvise only populates pages, even before the seal
+(cd / && runuser -u postgres -- "$PROD" -r -p pre process_madvise_cold 2>/dev/null | cat >"$WORK/out"
+	exit "${PIPESTATUS[0]}")
+rc=$?
+if [ "$rc" = 159 ] && grep -aq "forbidden system call process_madvise" "$WORK/out"; then
+	ok "pooled child: process_madvise with an advice other than MADV_POPULATE_WRITE killed before the seal"
+else
+	bad "pooled child: process_madvise(MADV_COLD) before the seal (exit $rc)" "$(cat -v "$WORK/out")"
+fi
+for attack in accept4 sendmsg setrlimit seccomp process_madvise fork socket execve; do
 	expect_killed "pooled child: $attack killed after the seal, naming it" "$attack" -p
 done
 REPORT=$(cd / && runuser -u postgres -- "$PROD" -r -p c none 2>&1 >/dev/null | sed -n 's/^REPORT //p')
