@@ -66,9 +66,9 @@
  * Learned runs copied per process_madvise(), and per check for a waiting
  * connection.  A print(1)'s ~175 pages lie in ~134 runs of one or two
  * pages, so one system call per run was mostly the call's own cost: eight
- * per call took ~0.1 ms off each child's CPU here (a forked test program,
- * those 175 pages, 10 rounds: 0.98 against 0.88 ms per fork, copy and
- * exit).
+ * per call took 0.06-0.1 ms off each child's CPU here
+ * (test/bench/child_costs.sh, those 175 pages, 10 alternating rounds:
+ * 0.95 against 0.89 ms per fork, copy and exit).
  */
 #define FS_RUNS_PER_CALL 8
 
