@@ -190,23 +190,32 @@ r = libc.sethostname(b'pwned', 5)
 print('SETHOSTNAME_OK' if r == 0 else 'SETHOSTNAME_FAILED errno %d' % ctypes.get_errno())" \
 	'SETHOSTNAME_OK' 'SETHOSTNAME_FAILED errno 1'
 
-# expect_killed LABEL ATTACK [DRIVER OPTIONS...]: the production driver
-# run with the options and ATTACK dies of SIGSYS (exit 159) after writing a
-# complete 'killed' response naming the call.  Through a pipe, as in the
-# server (RLIMIT_FSIZE=0 forbids file output).
-expect_killed() {
-	local label=$1 attack=$2 rc name
-	shift 2
-	(cd / && runuser -u postgres -- "$PROD" -r "$@" c "$attack" 2>/dev/null | cat >"$WORK/out"; exit "${PIPESTATUS[0]}")
+# expect_killed_at STAGE LABEL ATTACK [DRIVER OPTIONS...]: the production
+# driver run with the options and ATTACK at STAGE (c: once locked; with -p,
+# pre: a pooled child between its lock and its seal) dies of SIGSYS (exit
+# 159) after writing a complete 'killed' response naming the call.  Through
+# a pipe, as in the server (RLIMIT_FSIZE=0 forbids file output).
+expect_killed_at() {
+	local stage=$1 label=$2 attack=$3 rc name
+	shift 3
+	(cd / && runuser -u postgres -- "$PROD" -r "$@" "$stage" "$attack" 2>/dev/null | cat >"$WORK/out"; exit "${PIPESTATUS[0]}")
 	rc=$?
 	name=$attack
-	case $attack in fork) name=clone ;; kill_parent) name=kill ;; x32) name='' ;; setrlimit) name=prlimit64 ;; esac
+	case $attack in
+	fork) name=clone ;; kill_parent) name=kill ;; x32) name='' ;; setrlimit) name=prlimit64 ;;
+	process_madvise_cold) name=process_madvise ;;
+	esac
 	if [ "$rc" = 159 ] && head -c 4 "$WORK/out" | grep -q CXR1 &&
 		grep -aq "killed" "$WORK/out" && grep -aq "forbidden system call ${name}" "$WORK/out"; then
 		ok "$label"
 	else
 		bad "$label (exit $rc)" "$(cat -v "$WORK/out")"
 	fi
+}
+
+# expect_killed LABEL ATTACK [DRIVER OPTIONS...]: expect_killed_at stage c.
+expect_killed() {
+	expect_killed_at c "$@"
 }
 
 # --- seccomp kills with a report naming the call; the waiter mirrors SIGSYS
@@ -228,14 +237,8 @@ for attack in accept4 sendmsg setrlimit seccomp process_madvise; do
 	fi
 done
 # process_madvise only populates pages, even before the seal
-(cd / && runuser -u postgres -- "$PROD" -r -p pre process_madvise_cold 2>/dev/null | cat >"$WORK/out"
-	exit "${PIPESTATUS[0]}")
-rc=$?
-if [ "$rc" = 159 ] && grep -aq "forbidden system call process_madvise" "$WORK/out"; then
-	ok "pooled child: process_madvise with an advice other than MADV_POPULATE_WRITE killed before the seal"
-else
-	bad "pooled child: process_madvise(MADV_COLD) before the seal (exit $rc)" "$(cat -v "$WORK/out")"
-fi
+expect_killed_at pre "pooled child: process_madvise with an advice other than MADV_POPULATE_WRITE killed before the seal" \
+	process_madvise_cold -p
 for attack in accept4 sendmsg setrlimit seccomp process_madvise fork socket execve; do
 	expect_killed "pooled child: $attack killed after the seal, naming it" "$attack" -p
 done
