@@ -23,7 +23,6 @@ export PGPORT=${PGPORT:-54391}
 unset CLUSTER_ROOT PGHOST
 # shellcheck source=test/lib/cluster.sh
 source test/lib/cluster.sh
-export CLUSTER_ROOT	# ab_calls.py reads the postmaster's pid there
 trap 'cluster_stop' EXIT
 
 for round in $(seq "$rounds"); do
@@ -36,7 +35,7 @@ for round in $(seq "$rounds"); do
 		cluster_stop
 	done
 done | tee "$CLUSTER_ROOT.lines"
-awk '{ n[$1]++; p50[$1] += $6; mean[$1] += $12; cpu[$1] += $14 }
+awk '{ n[$1]++; p50[$1] += $4; mean[$1] += $10; cpu[$1] += $12 }
 	END { for (k in n) printf "%s, mean of %d rounds: p50 %.3f  mean %.3f  cpu/call %.3f ms\n",
 		k, n[k], p50[k] / n[k], mean[k] / n[k], cpu[k] / n[k] }' "$CLUSTER_ROOT.lines" | sort
 rm -f "$CLUSTER_ROOT.lines"
