@@ -16,13 +16,7 @@ cd "$(dirname "$0")/../.."
 rounds=${1:-10}
 out=$(mktemp -d /tmp/codeexec-child-costs.XXXXXX)
 trap 'rm -rf "$out"' EXIT
-pyinc=$(/usr/bin/python3-config --includes)
-pyld=$(/usr/bin/python3-config --embed --ldflags)
 cc -O2 -Wall -o "$out/copy_cost" test/bench/copy_cost.c
-# shellcheck disable=SC2086  # the python3-config flags are word lists
-cc -O2 -Wall -D_GNU_SOURCE -Isrc/common -Isrc/helper $pyinc -o "$out/seccomp_cost" \
-	test/bench/seccomp_cost.c src/helper/sandbox.c src/helper/namespaces.c \
-	src/helper/namespaces_mount.c src/helper/landlock.c src/helper/sandbox_seccomp.c \
-	src/helper/seccomp_policy.c $pyld -lseccomp
+make -s -f test/isolation/Makefile.driver MAIN=test/bench/seccomp_cost.c OUT="$out/seccomp_cost"
 "$out/copy_cost" "$rounds"
 "$out/seccomp_cost"
