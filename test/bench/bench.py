@@ -40,10 +40,21 @@ from snippets import SNIPPETS, cli_code
 # the fast mechanisms' p99 its 20 slowest calls to stand on (with 500 it was
 # the 5th slowest, which one burst of a shared host's load could move by
 # milliseconds); the slow ones stay bounded by the budget.
+# rounds: print(1) again through codeexec and each peer in turn, a short
+# cell each, the order reversed every other round: (rounds, {mechanism:
+# (max_n, budget_s)}).  A shared host's load drifts over the minutes between
+# one mechanism's cell and another's, so a ratio of two cells measured
+# apart moves with it; within a round both sides see the same host.
 QUICK = {"max_n": 30, "budget_s": 3, "tp_snippets": ["print1"], "tp_seconds": 3,
-         "spaced": [(0.02, 20), (0.2, 5)]}
+         "spaced": [(0.02, 20), (0.2, 5)],
+         "rounds": (2, {"codeexec forkserver": (30, 0.5), "plpython3u": (30, 0.3),
+                        "python3 -I -S": (5, 0.3), "bwrap --unshare-all": (5, 0.3),
+                        "runsc do": (2, 0.5)})}
 FULL = {"max_n": 2000, "budget_s": 20, "tp_snippets": ["print1", "data"], "tp_seconds": 12,
-        "spaced": [(0.02, 300), (0.2, 100)]}
+        "spaced": [(0.02, 300), (0.2, 100)],
+        "rounds": (8, {"codeexec forkserver": (300, 2.0), "plpython3u": (300, 1.0),
+                       "python3 -I -S": (100, 1.5), "bwrap --unshare-all": (60, 1.5),
+                       "runsc do": (6, 2.0)})}
 CLIENTS = [1, 2, 4, 8]
 REFS = ["codeexec forkserver", "codeexec exec"]
 PEERS = ["plpython3u", "python3 -I -S", "bwrap --unshare-all", "runsc do"]
@@ -119,18 +130,29 @@ def run_phase(label, snippets, quick, json_path):
     notes = [f"[{label}] setup of {k} failed: {v}" for k, v in errs.items() if v]
 
     latency, backend_rss = [], {}
+
+    def cell(mech, snip, max_n, budget_s):
+        """One latency cell: mech runs snip until max_n calls or budget_s."""
+        if mech in sql_mech.MECHANISMS:
+            r = sql_mech.measure(mech, SNIPPETS[snip][0], expected[snip], max_n, budget_s, pm_pid)
+            backend_rss[mech] = max(backend_rss.get(mech) or 0, r["backend_rss_kb"] or 0)
+            return r
+        return cli_mech.measure(mech, cli_code(snip), expected[snip], max_n, budget_s)
+
     order = [m for m in list(sql_mech.MECHANISMS) + list(cli_mech.PEERS) if m in usable]
     for snip in snippets:
         for mech in order:
             log(f"latency: {mech} / {snip}")
-            if mech in sql_mech.MECHANISMS:
-                r = sql_mech.measure(mech, SNIPPETS[snip][0], expected[snip],
-                                     cfg["max_n"], cfg["budget_s"], pm_pid)
-                backend_rss[mech] = max(backend_rss.get(mech) or 0, r["backend_rss_kb"] or 0)
-            else:
-                r = cli_mech.measure(mech, cli_code(snip), expected[snip],
-                                     cfg["max_n"], cfg["budget_s"])
-            latency.append((mech, snip, r))
+            latency.append((mech, snip, cell(mech, snip, cfg["max_n"], cfg["budget_s"])))
+
+    rounds = []
+    count, cells = cfg["rounds"]
+    in_rounds = [m for m in cells if m in usable]
+    if "print1" in snippets and "codeexec forkserver" in in_rounds:
+        for rnd in range(count):
+            log(f"alternating rounds: round {rnd + 1} of {count}")
+            for mech in in_rounds if rnd % 2 == 0 else in_rounds[::-1]:
+                rounds.append((rnd, mech, cell(mech, "print1", *cells[mech])))
 
     spaced = []
     if "print1" in snippets:
@@ -161,7 +183,7 @@ def run_phase(label, snippets, quick, json_path):
     result = {
         "label": label, "pg_version": pg_version, "availability": avail,
         "isolation": sql_mech.isolation_report(), "settings": settings,
-        "latency": latency, "spaced": spaced,
+        "latency": latency, "spaced": spaced, "rounds": rounds,
         "throughput": throughput,
         "memory": {"forkserver": forkserver, "backend_rss": backend_rss,
                    "cluster_pss_kb": procs.tree_pss_kb(pm_pid)},
@@ -203,6 +225,7 @@ def write_report(paths, quick, out_dir):
            "settings": [(ph["label"], ph["settings"]) for ph in phases],
            "latency": [tuple(x) for ph in phases for x in ph["latency"]],
            "spaced": [tuple(x) for ph in phases for x in ph.get("spaced", [])],
+           "rounds": [tuple(x) for ph in phases for x in ph.get("rounds", [])],
            "throughput": [tuple(x) for ph in phases for x in ph["throughput"]],
            "memory": [(ph["label"], ph["memory"]) for ph in phases],
            "memory_default": first["memory"]["forkserver"],

@@ -58,6 +58,41 @@ def ratio_rows(sums, snippets, peers, refs):
     return rows
 
 
+def round_figures(rounds, ref="codeexec forkserver"):
+    """rounds: [(round, mech, result)] -> {mech: {all, p50s, ratio, ratios}}:
+    the summary of every round's samples together, each round's p50, and
+    for a peer its p50 over ref's, all rounds together and round by round."""
+    samples, p50s = {}, {}
+    for rnd, mech, r in rounds:
+        samples.setdefault(mech, []).extend(r["samples_ns"])
+        p50s.setdefault(mech, {})[rnd] = summarize(r["samples_ns"])["p50"]
+    figs = {m: {"all": summarize(s), "p50s": [v for v in p50s[m].values() if v is not None]}
+            for m, s in samples.items()}
+    base = figs.get(ref)
+    for mech, f in figs.items():
+        f["ratio"] = f["all"]["p50"] / base["all"]["p50"] \
+            if base and base["all"]["p50"] and f["all"]["p50"] else None
+        f["ratios"] = sorted(p50s[mech][rnd] / p50s[ref][rnd] for rnd in p50s[mech]
+                             if p50s[mech][rnd] and (p50s.get(ref) or {}).get(rnd))
+    return figs
+
+
+def round_rows(figs, ref="codeexec forkserver"):
+    rows = []
+    for mech, f in figs.items():
+        a = f["all"]
+        span = f"{min(f['p50s']):.3f}–{max(f['p50s']):.3f}" if f["p50s"] else "—"
+        if mech == ref or not f["ratios"]:
+            ratio, by_round = "—", "—"
+        else:
+            ratio = _ratio(f["ratio"]) if f["ratio"] else "—"
+            by_round = (f"{_ratio(pystats.median(f['ratios']))} "
+                        f"({_ratio(f['ratios'][0])}–{_ratio(f['ratios'][-1])})")
+        rows.append([mech, len(f["p50s"]), a["n"], _f(a["p50"], 3), _f(a["p90"], 3), span,
+                     ratio, by_round])
+    return rows
+
+
 def _forkserver_lines(label, fs):
     """Lines describing one fork-server snapshot (see bench.forkserver_memory)."""
     if not fs.get("pid"):
@@ -94,10 +129,11 @@ def _verdict(value, ok):
     return value, "met" if ok else "**not met**"
 
 
-def target_rows(sums, throughput, mem_default, spaced=()):
+def target_rows(sums, throughput, mem_default, spaced=(), rounds=None):
     """Issue 6's targets against this run's figures (fork-server mode).  The
     latency targets are judged on the back-to-back loop; the spaced loops'
-    figures (spaced: [(pause ms, summaries)]) are shown beside them, not
+    figures (spaced: [(pause ms, summaries)]) and the ratios of the
+    alternating rounds (rounds: round_figures) are shown beside them, not
     judged."""
     fs = "codeexec forkserver"
     rows = []
@@ -117,6 +153,11 @@ def target_rows(sums, throughput, mem_default, spaced=()):
         r = q / p50 if q and p50 else None
         rows.append([f"{peer} p50 ≥ {factor}× codeexec (print(1))",
                      *_verdict(_ratio(r) if r else None, r is not None and r >= factor)])
+        f = (rounds or {}).get(peer)
+        if f and f["ratio"] and f["ratios"]:
+            rows.append([f"for reference: the same in alternating rounds (all rounds; "
+                         f"median round)", f"{_ratio(f['ratio'])}; "
+                         f"{_ratio(pystats.median(f['ratios']))}", "not judged"])
     tps = next((r["tps"] for m, s, c, r in throughput
                 if m == fs and s == "print1" and c == 4 and not r["error"]), None)
     rows.append(["4 clients ≥ 300 executions/s (print(1))",
@@ -135,7 +176,8 @@ def target_rows(sums, throughput, mem_default, spaced=()):
 
 def render(ctx):
     """ctx: dict with keys mode, machine, availability, latency, throughput,
-    memory, isolation, notes, snippets, peers, refs, load_end."""
+    memory, isolation, notes, snippets, peers, refs, load_end, and optionally
+    spaced and rounds."""
     L = [f"# codeexec benchmark — {ctx['date']} on {ctx['host']} ({ctx['mode']} mode)", ""]
     if ctx["mode"] == "quick":
         L += ["> Quick smoke run: few iterations, so p99 is close to the maximum and all "
@@ -175,10 +217,21 @@ def render(ctx):
     L += ["", "## Ratio: peer p50 / codeexec p50", ""]
     L += _table(["snippet", "peer", "peer p50 ms"] + [f"÷ {r}" for r in ctx["refs"]],
                 ratio_rows(sums, ctx["snippets"], ctx["peers"], ctx["refs"]))
+    rounds = round_figures(ctx["rounds"]) if ctx.get("rounds") else None
+    if rounds:
+        L += ["", "## print(1) in alternating rounds (ms)", "",
+              "Each round times codeexec and every peer one after another, a short cell "
+              "each (first call not counted), in the opposite order every other round, so "
+              "that both sides of a ratio meet the same host load. `all rounds`: every "
+              "round's calls together; `by round`: each round's peer p50 over that round's "
+              "codeexec p50, the median round and the range.", ""]
+        L += _table(["mechanism", "rounds", "n", "p50", "p90", "p50 of each round (min–max)",
+                     "÷ codeexec, all rounds", "÷ codeexec, by round: median (min–max)"],
+                    round_rows(rounds))
     L += ["", "## Issue 6 targets (fork-server mode; informative, not a test)", ""]
     L += _table(["target", "this run", "verdict"],
                 target_rows(sums, ctx["throughput"], ctx.get("memory_default") or {},
-                            spaced))
+                            spaced, rounds))
     L += ["", "## Throughput (pgbench, executions/s)", ""]
     L += ["CPU ms/exec: the server's process tree (postmaster and everything under "
           "it); machine: every CPU's busy time over the run, pgbench and the rest "
