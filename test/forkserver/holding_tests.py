@@ -51,6 +51,16 @@ def start_over():
             os.unlink(path)
 
 
+def release(action=""):
+    """Let the fake server send its hello: create the go file, with its
+    action, at once (a rename), since the server reads it as soon as the
+    file exists: written in place, it could be read still empty, and a
+    "burn" taken for a plain hello."""
+    with open(GO + ".tmp", "w") as f:
+        f.write(action)
+    os.rename(GO + ".tmp", GO)
+
+
 def start_call(sql):
     """Run sql in a new session, in a thread: (the session's backend pid,
     the thread, a dict that gets "row" or the error's "error" code)."""
@@ -80,7 +90,7 @@ def test_deadline_before_hello():
     request = wait_event("request ")
     check("the request was sent before any hello (%s)" % request,
           request is not None and int(request.split()[1]) > 0)
-    open(GO, "w").close()
+    release()
     hello = wait_event("hello ")
     check("a hello after the call ended is refused, so a child would exit unrun",
           hello == "hello refused EPIPE", hello)
@@ -98,7 +108,7 @@ def test_end_with_hello_queued(how):
     if wait_event("request "):
         os.kill(backend, signal.SIGSTOP)
         try:
-            open(GO, "w").close()
+            release()
             hello = wait_event("hello sent ")
             stand_in = int(hello.split()[2]) if hello else None
             other = connect().cursor()
@@ -126,8 +136,7 @@ def test_cpu_counted_from_the_hello():
     if wait_event("request "):
         os.kill(backend, signal.SIGSTOP)
         try:
-            with open(GO, "w") as f:
-                f.write("burn")
+            release("burn")
             wait_event("response sent", 10)
         finally:
             os.kill(backend, signal.SIGCONT)

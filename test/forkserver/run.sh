@@ -149,7 +149,7 @@ if cluster_start "codeexec.helper_path = '$fake'"; then
 else
 	failed=$((failed + 1))
 fi
-rm -f "$fake" "$fake.log" "$fake.go"
+rm -f "$fake" "$fake.log" "$fake.go" "$fake.go.tmp"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
