@@ -35,7 +35,10 @@ from snippets import SNIPPETS, cli_code
 # rather than a loop.  The longer the pause, the colder the caches and the
 # more slowly a VM's idle vCPUs wake; the constant SELECT
 # (sql_mech.ROUND_TRIP) shows what that costs a call through SQL that does
-# nothing.
+# nothing.  A 1 ms pause is long enough for the work a fork-server call
+# leaves behind (its child's exit, the replacement's clone and set-up) to
+# end on another CPU before the next call, and too short for idle vCPUs to
+# cool: it shows what a call costs when it has the machine to itself.
 # max_n: a cell's latency runs, unless budget_s ends it first.  2,000 gives
 # the fast mechanisms' p99 its 20 slowest calls to stand on (with 500 it was
 # the 5th slowest, which one burst of a shared host's load could move by
@@ -46,12 +49,12 @@ from snippets import SNIPPETS, cli_code
 # one mechanism's cell and another's, so a ratio of two cells measured
 # apart moves with it; within a round both sides see the same host.
 QUICK = {"max_n": 30, "budget_s": 3, "tp_snippets": ["print1"], "tp_seconds": 3,
-         "spaced": [(0.02, 20), (0.2, 5)],
+         "spaced": [(0.001, 20), (0.02, 20), (0.2, 5)],
          "rounds": (2, {"codeexec forkserver": (30, 0.5), "plpython3u": (30, 0.3),
                         "python3 -I -S": (5, 0.3), "bwrap --unshare-all": (5, 0.3),
                         "runsc do": (2, 0.5)})}
 FULL = {"max_n": 2000, "budget_s": 20, "tp_snippets": ["print1", "data"], "tp_seconds": 12,
-        "spaced": [(0.02, 300), (0.2, 100)],
+        "spaced": [(0.001, 500), (0.005, 300), (0.02, 300), (0.2, 100)],
         "rounds": (8, {"codeexec forkserver": (300, 2.0), "plpython3u": (300, 1.0),
                        "python3 -I -S": (100, 1.5), "bwrap --unshare-all": (60, 1.5),
                        "runsc do": (6, 2.0)})}
@@ -159,8 +162,10 @@ def run_phase(label, snippets, quick, json_path):
         for think, n in cfg["spaced"]:
             for mech in [sql_mech.ROUND_TRIP] + [m for m in sql_mech.MECHANISMS if m in usable]:
                 log(f"latency, {think * 1000:.0f} ms apart: {mech} / print1")
+                # the budget: twice the pauses and ~3 ms a call (exec mode,
+                # ~100 ms a call, stops at the budget with fewer calls)
                 r = sql_mech.measure(mech, SNIPPETS["print1"][0], expected["print1"],
-                                     n, n * think * 2, pm_pid, think_s=think)
+                                     n, n * (think + 0.003) * 2, pm_pid, think_s=think)
                 r["think_ms"] = think * 1000
                 spaced.append((mech, "print1", r))
 

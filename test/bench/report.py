@@ -209,9 +209,10 @@ def render(ctx):
         spaced.append((think_ms, spaced_sums))
         L += ["", f"## Latency, one client, {think_ms:.0f} ms between calls (ms)", "",
               "`print(1)` as above, with a pause before each call (not timed), as an "
-              "interactive client makes; with the fork server, the pooled children have warmed "
-              "themselves by then (docs/forkserver.md). The constant SELECT is the floor of "
-              "any call through SQL after the same pause. CPU is per execution.", ""]
+              "interactive client makes; with the fork server, pooled children idle for 5 ms "
+              "or more have warmed themselves by then (docs/forkserver.md). The constant SELECT "
+              "is the floor of any call through SQL after the same pause. CPU is per "
+              "execution.", ""]
         L += _table(["mechanism", "snippet", "n", "first", "p50", "p90", "p99", "mean",
                      "CPU ms/exec", "errors"], spaced_rows)
     L += ["", "## Ratio: peer p50 / codeexec p50", ""]
