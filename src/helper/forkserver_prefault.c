@@ -52,10 +52,6 @@
 #include "forkserver.h"
 #include "sandbox.h"
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
 #define FS_MAX_RANGES	1024
 #define FS_MAPS_BUF		(256 * 1024)
 #define FS_CORE_CHUNK	4096	/* pages per mincore() call */

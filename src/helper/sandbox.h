@@ -24,6 +24,12 @@
 #define CODEEXEC_SANDBOX_H
 
 #include <stddef.h>
+#include <sys/mman.h>
+
+/* Linux 5.14; older headers lack it (the kernel then refuses it: EINVAL) */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 extern int	sandbox_prepare(int require, char *errbuf, size_t errlen);
 extern int	sandbox_lock(int require, char *errbuf, size_t errlen);

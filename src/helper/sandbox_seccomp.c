@@ -32,14 +32,11 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include "sandbox.h"
 #include "sandbox_int.h"
 #include "wire.h"
 
 #define SBX_NAME_TABLE 512		/* x86_64 numbers are all below this */
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
 
 /* namespace flags a thread-creating clone() must not carry */
 #define SBX_CLONE_NS_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | \
