@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # ab_helpers.sh - two builds of codeexec-helper side by side, back-to-back
-# print(1) in the fork server (not part of the test command's pass/fail):
+# calls of one benchmark snippet in the fork server (not part of the test
+# command's pass/fail):
 #
-#     bash test/bench/ab_helpers.sh HELPER_A HELPER_B [ROUNDS] [CALLS]
+#     bash test/bench/ab_helpers.sh HELPER_A HELPER_B [ROUNDS] [CALLS] [SNIPPET]
 #
 # Each round starts a throwaway cluster (test/lib/cluster.sh, PGPORT
 # default 54391) per helper, with codeexec.helper_path pointing at it, and
-# runs CALLS calls (default 3,000; ROUNDS default 4).  The order alternates
+# runs CALLS calls (default 3,000; ROUNDS default 4) of SNIPPET (print1,
+# data or pandas: test/bench/snippets.py; pandas with the benchmark's
+# numpy+pandas settings: run.sh).  The order alternates
 # between rounds, so a shared host's drift falls on both builds alike; the
 # spread of each build's lines says how far one round can be trusted.  It
 # measures the backend and extension that are installed (test/run.sh or
@@ -15,23 +18,32 @@
 # root; both paths must be readable and executable by the postgres user.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ $# -ge 2 ] || { sed -n '2,15p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,18p' "$0"; exit 2; }
 helpers=("$(realpath "$1")" "$(realpath "$2")")
 rounds=${3:-4}
 calls=${4:-3000}
+snippet=${5:-print1}
 export PGPORT=${PGPORT:-54391}
 unset CLUSTER_ROOT PGHOST
 # shellcheck source=test/lib/cluster.sh
 source test/lib/cluster.sh
 trap 'cluster_stop' EXIT
 
+settings=()
+if [ "$snippet" = pandas ]; then
+	cluster_start
+	settings=("codeexec.allowed_imports = '$(cluster_psql -Atc 'SHOW codeexec.allowed_imports'),numpy,pandas'"
+		"codeexec.forkserver_prewarm = full")
+	cluster_stop
+fi
+
 for round in $(seq "$rounds"); do
 	order=(0 1)
 	[ $((round % 2)) = 0 ] && order=(1 0)
 	for i in "${order[@]}"; do
-		cluster_start "codeexec.helper_path = '${helpers[$i]}'"
+		cluster_start "codeexec.helper_path = '${helpers[$i]}'" "${settings[@]}"
 		cluster_psql -q -c "CREATE EXTENSION codeexec" >/dev/null
-		/usr/bin/python3 test/bench/ab_calls.py "$calls" "$([ "$i" = 0 ] && echo A || echo B) r$round"
+		/usr/bin/python3 test/bench/ab_calls.py "$calls" "$([ "$i" = 0 ] && echo A || echo B) r$round" "$snippet"
 		cluster_stop
 	done
 done | tee "$CLUSTER_ROOT.lines"
