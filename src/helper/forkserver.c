@@ -321,7 +321,8 @@ fs_spawn(int slot)
  * still has an idle child for a call arriving meanwhile.  But calls back
  * to back take each child within a millisecond or two of its clone, and a
  * replacement cloned only after the exit then met its call before its
- * copy was done, so the call took the faults (docs/forkserver.md).  So
+ * copy was done, so the call took the faults
+ * (docs/forkserver-measurements.md).  So
  * replacements wait while a child is busy, another is idle and that idle
  * child has been there for FS_REFILL_RECENT_MS at least (calls are not
  * coming back to back), for at most FS_REFILL_DELAY_MS; otherwise they

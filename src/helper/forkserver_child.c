@@ -351,7 +351,8 @@ fs_child_run(int conn, HelperRequest *req, const FsConfig *config,
  * Whether no connection arrives within FS_PREWARM_IDLE_MS: only a child
  * that would otherwise wait is worth warming.  Under back-to-back load a
  * child is taken within a few milliseconds, and its warm-up would only
- * compete with the running call for the CPUs (docs/forkserver.md).
+ * compete with the running call for the CPUs
+ * (docs/forkserver-measurements.md).
  */
 static int
 fs_child_stays_idle(void)
@@ -386,9 +387,10 @@ fs_child_main(const FsConfig *config, int slot, int pid_ns)
 	 * (expensive under virtualisation).  That snippet costs more CPU per
 	 * child (it touches pages a given call might not): worth it for a
 	 * child that waits anyway, a loss under back-to-back load, hence only
-	 * when idle (docs/forkserver.md).  prewarm "full" instead copies the
-	 * pages of the server's heap a heavier probe writes: for allowlists
-	 * like numpy/pandas, whose calls touch thousands of inherited pages.
+	 * when idle (docs/forkserver-measurements.md).  prewarm "full" instead
+	 * copies the pages of the server's heap a heavier probe writes: for
+	 * allowlists like numpy/pandas, whose calls touch thousands of
+	 * inherited pages.
 	 */
 	fs_child_consolidate_heap();
 	/*

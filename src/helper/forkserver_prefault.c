@@ -228,8 +228,8 @@ fs_prefault_populate_runs(int self_pidfd, const FsRange *runs, int n)
  * must not wait behind a copy, and its pages then fault on its own path,
  * as without one.  With the CPUs saturated (several clients back to back)
  * that is most children, and copying regardless cost ~5 % of throughput
- * (docs/forkserver.md).  The check costs one poll() per FS_RUNS_PER_CALL
- * runs.
+ * (docs/forkserver-measurements.md).  The check costs one poll() per
+ * FS_RUNS_PER_CALL runs.
  */
 void
 fs_prefault_learned(int stop_fd, int self_pidfd)

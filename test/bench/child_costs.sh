@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # child_costs.sh - two per-child costs of the fork server measured on their
-# own, behind figures quoted in docs/forkserver.md (not part of the test
-# command's pass/fail):
+# own, behind figures quoted in docs/forkserver-measurements.md (not part
+# of the test command's pass/fail):
 #
 #     bash test/bench/child_costs.sh [ROUNDS]
 #
