@@ -463,14 +463,25 @@ forkserver_worker_main(Datum arg)
 
 /*
  * The number of pooled children when the GUC is not set: one per core
- * the machine has online.
+ * the machine has online, and at least FS_MIN_DEFAULT_POOL.  A session
+ * calling back to back takes a child per call, so the child its next call
+ * takes was cloned pool_size - 1 calls earlier.  With only one call
+ * between, that child had more often not finished setting itself up and
+ * copying the pages a call writes (forkserver_prefault.c) when its call
+ * came, and the call waited or took the faults; on 2 cores a pool of 3
+ * took ~14 % off the back-to-back median, a pool of 4 nothing more
+ * (docs/forkserver-measurements.md).
  */
+#define FS_MIN_DEFAULT_POOL 3
+
 static int
 fs_default_pool_size(void)
 {
 	long		n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	return n < 1 ? 1 : (n > 64 ? 64 : (int) n);
+	if (n < FS_MIN_DEFAULT_POOL)
+		n = FS_MIN_DEFAULT_POOL;
+	return n > 64 ? 64 : (int) n;
 }
 
 void
@@ -481,7 +492,7 @@ forkserver_register(void)
 
 	DefineCustomIntVariable("codeexec.forkserver_pool_size",
 							"Number of pre-forked, sandboxed children the fork server keeps ready.",
-							"Defaults to the number of CPU cores.  Changing it restarts the fork server.",
+							"Defaults to the number of CPU cores, and at least 3.  Changing it restarts the fork server.",
 							&codeexec_forkserver_pool_size, pool_default, 1, 64,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("codeexec.forkserver_prewarm",
