@@ -481,7 +481,7 @@ fs_default_pool_size(void)
 
 	if (n < FS_MIN_DEFAULT_POOL)
 		n = FS_MIN_DEFAULT_POOL;
-	return n > 64 ? 64 : (int) n;
+	return n > FORKSERVER_MAX_POOL ? FORKSERVER_MAX_POOL : (int) n;
 }
 
 void
@@ -493,7 +493,8 @@ forkserver_register(void)
 	DefineCustomIntVariable("codeexec.forkserver_pool_size",
 							"Number of pre-forked, sandboxed children the fork server keeps ready.",
 							"Defaults to the number of CPU cores, and at least 3.  Changing it restarts the fork server.",
-							&codeexec_forkserver_pool_size, pool_default, 1, 64,
+							&codeexec_forkserver_pool_size, pool_default,
+							1, FORKSERVER_MAX_POOL,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("codeexec.forkserver_prewarm",
 							 "What idle fork-server children do before they take a call.",

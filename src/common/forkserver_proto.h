@@ -38,6 +38,9 @@
 
 #define FORKSERVER_HELLO_MAGIC "CXF2"
 
+/* The largest pool the worker may ask for (codeexec.forkserver_pool_size) */
+#define FORKSERVER_MAX_POOL 64
+
 /*
  * The hello.  The child sends it before it has read any user input, so
  * the backend can trust its CPU clock reading: the call's CPU time is the

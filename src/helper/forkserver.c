@@ -66,7 +66,6 @@
 #include "wire.h"
 
 #define FS_MAX_CHILDREN 1024	/* idle + busy children tracked at once */
-#define FS_MAX_POOL		64
 #define FS_FD_PARK		100		/* fds are moved here before their final dup2 */
 
 typedef enum FsState
@@ -153,7 +152,7 @@ fs_parse_args(int argc, char **argv)
 	if (argc != 6)
 		fs_die("usage: codeexec-helper --server <pool size> <require 0|1> <prewarm 0|1|2> <allowlist>");
 	fs_config.pool_size = atoi(argv[2]);
-	if (fs_config.pool_size < 1 || fs_config.pool_size > FS_MAX_POOL)
+	if (fs_config.pool_size < 1 || fs_config.pool_size > FORKSERVER_MAX_POOL)
 		fs_die("pool size out of range");
 	fs_config.require = atoi(argv[3]) != 0;
 	fs_config.prewarm = atoi(argv[4]);
