@@ -9,7 +9,7 @@
 # default 54391) per helper, with codeexec.helper_path pointing at it, and
 # runs CALLS calls (default 3,000; ROUNDS default 4) of SNIPPET (print1,
 # data or pandas: test/bench/snippets.py; pandas with the benchmark's
-# numpy+pandas settings: run.sh).  The order alternates
+# numpy+pandas settings: phases.sh).  The order alternates
 # between rounds, so a shared host's drift falls on both builds alike; the
 # spread of each build's lines says how far one round can be trusted.  It
 # measures the backend and extension that are installed (test/run.sh or
@@ -29,12 +29,14 @@ unset CLUSTER_ROOT PGHOST
 source test/lib/cluster.sh
 trap 'cluster_stop' EXIT
 
+# shellcheck source=test/bench/phases.sh
+source test/bench/phases.sh
 settings=()
 if [ "$snippet" = pandas ]; then
 	cluster_start
-	settings=("codeexec.allowed_imports = '$(cluster_psql -Atc 'SHOW codeexec.allowed_imports'),numpy,pandas'"
-		"codeexec.forkserver_prewarm = full")
+	numpy_pandas_settings "$(default_imports)"
 	cluster_stop
+	settings=("${NUMPY_PANDAS_SETTINGS[@]}")
 fi
 
 for round in $(seq "$rounds"); do

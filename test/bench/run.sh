@@ -50,6 +50,8 @@ else
 fi
 
 source "$CODEEXEC_ROOT/test/lib/cluster.sh"
+# shellcheck source=test/bench/phases.sh
+source "$here/phases.sh"
 py=/usr/bin/python3
 work=$(mktemp -d /tmp/codeexec-bench-XXXXXX)
 trap 'cluster_stop; rm -rf "$work"' EXIT
@@ -58,15 +60,13 @@ export BENCH_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 # Phase "default": the default allowlist, for the plain snippets.
 cluster_start
 # The server's own default allowlist, extended in the next phase.
-default_imports=$(cluster_psql -Atc 'SHOW codeexec.allowed_imports' 2>/dev/null) ||
-	default_imports='math,json,statistics,collections'
+numpy_pandas_settings "$(default_imports)"
 "$py" "$here/bench.py" phase default --snippets print1,data "${quick[@]}" --json "$work/default.json"
 cluster_stop
 
-# Phase "numpy+pandas": the allowlist extended, for the import-heavy snippet,
-# with the prewarm level documented for such allowlists (docs/forkserver.md).
-cluster_start "codeexec.allowed_imports = '$default_imports,numpy,pandas'" \
-	"codeexec.forkserver_prewarm = full"
+# Phase "numpy+pandas": the allowlist extended, for the import-heavy snippet
+# (phases.sh).
+cluster_start "${NUMPY_PANDAS_SETTINGS[@]}"
 "$py" "$here/bench.py" phase numpy+pandas --snippets pandas "${quick[@]}" --json "$work/pandas.json"
 cluster_stop
 
