@@ -228,8 +228,11 @@ fs_prefault_populate_runs(int self_pidfd, const FsRange *runs, int n)
  * must not wait behind a copy, and its pages then fault on its own path,
  * as without one.  With the CPUs saturated (several clients back to back)
  * that is most children, and copying regardless cost ~5 % of throughput
- * (docs/forkserver-measurements.md).  The check costs one poll() per
- * FS_RUNS_PER_CALL runs.
+ * on the Intel VM (docs/forkserver-measurements.md, eleventh session).
+ * On the AMD VM a child that gives up often takes a call a ready sibling
+ * had been woken for; copying on longer moved those faults off the call
+ * but not its time (seventeenth session), so the rule stays.  The check
+ * costs one poll() per FS_RUNS_PER_CALL runs.
  */
 void
 fs_prefault_learned(int stop_fd, int self_pidfd)
