@@ -315,17 +315,18 @@ fs_spawn(int slot)
  * Whether to clone replacements now.  A clone copies the server's page
  * tables (~0.1 ms of CPU here) and the new child then sets itself up and
  * copies the pages a call writes (~0.5 ms).  Done while a call runs, that
- * work competes with it for the CPUs: with calls some milliseconds apart
- * it is better done once the running child has exited, while the pool
- * still has an idle child for a call arriving meanwhile.  But calls back
- * to back take each child within a millisecond or two of its clone, and a
- * replacement cloned only after the exit then met its call before its
- * copy was done, so the call took the faults
- * (docs/forkserver-measurements.md).  So
- * replacements wait while a child is busy, another is idle and that idle
- * child has been there for FS_REFILL_RECENT_MS at least (calls are not
- * coming back to back), for at most FS_REFILL_DELAY_MS; otherwise they
- * are cloned at once.
+ * work competes with it, and with the backend's wait for the recorder
+ * that follows, for the CPUs: it is better done once the running child
+ * has exited, while the pool still has an idle child for a call arriving
+ * meanwhile.  So a replacement waits, for at most FS_REFILL_DELAY_MS, while
+ * exactly one call runs and two children are ready (the next call has one
+ * and one is to spare).  With only one ready, it waits only if that child
+ * has been ready for FS_REFILL_RECENT_MS (calls are not coming back to
+ * back): back to back, a replacement cloned only after the exit met its
+ * call before its copy was done, so the call took the faults.  With two
+ * calls or more running only that second test applies: the CPUs are busy
+ * anyway, and a large pool would run dry waiting for a moment when one
+ * call runs (docs/forkserver-measurements.md).
  */
 #define FS_REFILL_DELAY_MS 20
 #define FS_REFILL_RECENT_MS 5
@@ -354,20 +355,32 @@ fs_newest_idle_age(double now)
 	return now - newest;
 }
 
+/* Whether a replacement should wait now (the rule above). */
+static int
+fs_refill_may_wait(double now)
+{
+	int			busy = fs_busy_count();
+
+	if (busy == 0)
+		return 0;
+	if (busy == 1 && fs_idle >= 2)
+		return 1;
+	return fs_newest_idle_age(now) * 1e3 >= FS_REFILL_RECENT_MS;
+}
+
 /* Milliseconds to wait before filling the pool: 0 now, -1 nothing to do. */
 static int
 fs_refill_wait_ms(void)
 {
-	if (fs_idle < fs_config.pool_size && fs_idle > 0 && fs_busy_count() > 0)
+	double		now = fs_now();
+
+	if (fs_idle < fs_config.pool_size && fs_idle > 0 && fs_refill_may_wait(now))
 	{
-		double		now = fs_now();
 		double		ms = now * 1e3;
 
-		if (fs_refill_deferred_since == 0 &&
-			fs_newest_idle_age(now) * 1e3 >= FS_REFILL_RECENT_MS)
+		if (fs_refill_deferred_since == 0)
 			fs_refill_deferred_since = ms;
-		if (fs_refill_deferred_since != 0 &&
-			ms - fs_refill_deferred_since < FS_REFILL_DELAY_MS)
+		if (ms - fs_refill_deferred_since < FS_REFILL_DELAY_MS)
 			return (int) (FS_REFILL_DELAY_MS - (ms - fs_refill_deferred_since)) + 1;
 	}
 	fs_refill_deferred_since = 0;

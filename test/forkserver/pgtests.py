@@ -708,6 +708,31 @@ def busy_child(srv):
     return None
 
 
+def test_pool_refilled_during_long_call(cur):
+    """A replacement waits while one call runs and two children are ready,
+    but for 20 ms at most: during a 2 s call the pool is full again."""
+    pool = pool_size(cur)
+    srv = server_pid(cur)
+    other = connect()
+    result = {}
+
+    def go():
+        result["r"] = run(other.cursor(), "while True: pass", timeout_ms=2000)
+    th = threading.Thread(target=go)
+    th.start()
+    child = wait_for(lambda: busy_child(srv), 5)
+
+    def ready_children():
+        return [p for p, (pp, st) in helper_procs().items()
+                if pp == srv and p != child and st != "Z"]
+    full = wait_for(lambda: len(ready_children()) >= pool and busy_child(srv) == child, 1.5)
+    th.join(10)
+    check("a full pool of ready children while one call runs",
+          child is not None and full and result.get("r", ("",))[0] == "timeout",
+          (child, ready_children(), pool, result))
+    other.close()
+
+
 def test_cancel(cur):
     victim = connect()
     vcur = victim.cursor()
@@ -851,7 +876,7 @@ def main():
     for t in (test_basics, test_pools_filled, test_never_reused, test_random_state, test_allowlist_narrowed,
               test_timeout, test_crash, test_crash_starved_idle_child,
               test_handover_concurrent_call, test_sandbox_locked, test_child_credentials,
-              test_cancel, test_no_leaks, test_figures,
+              test_pool_refilled_during_long_call, test_cancel, test_no_leaks, test_figures,
               test_server_killed, test_prewarm_on_warms_idle_children,
               test_prewarm_on_copies_call_pages,
               test_socket_dir, test_prewarm_full, test_library_allowlist,
