@@ -722,14 +722,17 @@ def test_pool_refilled_during_long_call(cur):
     th.start()
     child = wait_for(lambda: busy_child(srv), 5)
 
-    def ready_children():
-        return [p for p, (pp, st) in helper_procs().items()
-                if pp == srv and p != child and st != "Z"]
-    full = wait_for(lambda: len(ready_children()) >= pool and busy_child(srv) == child, 1.5)
+    seen = {}
+
+    def full_pool_beside_call():
+        seen["ready"] = [p for p, (pp, st) in helper_procs().items()
+                         if pp == srv and p != child and st != "Z"]
+        return len(seen["ready"]) >= pool and busy_child(srv) == child
+    full = wait_for(full_pool_beside_call, 1.5)
     th.join(10)
     check("a full pool of ready children while one call runs",
           child is not None and full and result.get("r", ("",))[0] == "timeout",
-          (child, ready_children(), pool, result))
+          (child, seen, pool, result))
     other.close()
 
 
