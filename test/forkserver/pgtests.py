@@ -162,7 +162,7 @@ def server_settings(cur, pool, **settings):
 
 def server_with_prewarm(level, pool):
     """The fork server once one started with argv prewarm `level`, and its
-    idle children once the pool is full, or (None, [])."""
+    idle children (in accept()) once the pool is full, or (None, [])."""
     def ready():
         procs = helper_procs()
         for p, (pp, _) in procs.items():
@@ -179,7 +179,16 @@ def server_with_prewarm(level, pool):
         return None
     found = wait_for(ready, 10)
     time.sleep(0.5)     # the children's own warm-up, after their clone
-    return found or (None, [])
+    if not found:
+        return (None, [])
+    # only children in accept(): one counted above may have been the last
+    # call's, on its way out (a replacement waits for its exit)
+    srv = found[0]
+
+    def idle():
+        kids = [c for c, (cp, _) in helper_procs().items() if cp == srv and in_accept(c)]
+        return kids if len(kids) >= pool else None
+    return srv, wait_for(idle, 5) or []
 
 
 def test_prewarm_on_warms_idle_children(cur):
