@@ -734,8 +734,8 @@ def test_pool_refilled_during_long_call(cur):
     seen = {}
 
     def full_pool_beside_call():
-        seen["ready"] = [p for p, (pp, st) in helper_procs().items()
-                         if pp == srv and p != child and st != "Z"]
+        seen["ready"] = [p for p, (pp, _) in helper_procs().items()
+                         if pp == srv and in_accept(p)]
         return len(seen["ready"]) >= pool and busy_child(srv) == child
     full = wait_for(full_pool_beside_call, 1.5)
     th.join(10)
