@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # phases.sh - what the benchmark's numpy+pandas phase runs with, shared by
-# run.sh and ab_helpers.sh (sourced after test/lib/cluster.sh).
+# run.sh, ab_helpers.sh and ab_interleaved.sh (sourced after
+# test/lib/cluster.sh).
 
 # default_imports: the server's own default allowlist, read from the
 # running cluster (a short list if that fails); the numpy+pandas phase

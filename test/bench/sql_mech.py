@@ -51,9 +51,10 @@ def connect(mode=None):
     return conn
 
 
-def postmaster_pid():
-    """Pid of the cluster's postmaster (first line of postmaster.pid)."""
-    with connect() as conn, conn.cursor() as cur:
+def postmaster_pid(conn=None):
+    """Pid of the cluster's postmaster (first line of postmaster.pid); that
+    of conn's cluster if given."""
+    with (conn or connect()).cursor() as cur:
         cur.execute("SHOW data_directory")
         datadir = cur.fetchone()[0]
     with open(os.path.join(datadir, "postmaster.pid")) as f:
@@ -142,12 +143,15 @@ def codeexec_settings():
         return cur.fetchall()
 
 
-def measure(mech, code, expected, max_n, budget_s, pm_pid, min_n=3, think_s=0.0):
+def measure(mech, code, expected, max_n, budget_s, pm_pid, min_n=3, think_s=0.0, conn=None):
     """Latency loop over one connection; same result shape as cli_mech.measure,
     plus backend_rss_kb (the session's backend after the loop).  think_s: a
-    pause before each call (not timed), as an interactive client makes."""
+    pause before each call (not timed), as an interactive client makes.
+    conn: an open connection to use (and leave open) instead of a new one."""
     res = {"samples_ns": [], "cpu_s": 0.0, "errors": 0, "error_example": ""}
-    conn = connect(MECHANISMS.get(mech))
+    own_conn = conn is None
+    if own_conn:
+        conn = connect(MECHANISMS.get(mech))
     cur = conn.cursor()
     cur.execute("SELECT pg_backend_pid()")
     backend = cur.fetchone()[0]
@@ -167,7 +171,8 @@ def measure(mech, code, expected, max_n, budget_s, pm_pid, min_n=3, think_s=0.0)
         _check(res, row, expected)
     res["cpu_s"] = procs.tree_cpu_seconds(pm_pid) - cpu0
     res["backend_rss_kb"] = procs.rss_kb(backend)
-    conn.close()
+    if own_conn:
+        conn.close()
     return res
 
 
