@@ -1,23 +1,22 @@
 """ab_interleaved.py - one benchmark snippet through two running clusters
 in interleaved batches, for ab_interleaved.sh:
 
-    python3 test/bench/ab_interleaved.py PORT_A PORT_B BATCHES CALLS PAUSE_MS [SNIPPET]
+    python3 test/bench/ab_interleaved.py SOCKET_DIR_A PORT_A SOCKET_DIR_B PORT_B \
+        BATCHES CALLS PAUSE_MS [SNIPPET]
 
-Each cluster's socket is /tmp/codeexec-cluster-PORT/sock (test/lib/
-cluster.sh).  One connection per cluster, kept for the whole run; 50
-calls each to let the pools and caches settle; then BATCHES rounds in
-which each side runs CALLS calls (sql_mech.measure: timed in the client
-around execute + fetch, PAUSE_MS before each call untimed), A first in
-even rounds and B first in odd ones.  Every call must return status 'ok'
-and print what plain python3 prints, or it exits 1.  Prints each side's
-percentiles over all its calls, CPU per call (that cluster's process
-tree), and in how many batches B's p50 was the lower: on a shared host
-that count, not the pooled figures, says whether a difference is real.
+One connection per cluster, kept for the whole run; 50 calls each to let
+the pools and caches settle; then BATCHES rounds in which each side runs
+CALLS timed calls after one untimed call (sql_mech.measure: timed in the
+client around execute + fetch, PAUSE_MS before each call untimed), A
+first in even rounds and B first in odd ones.  Every call must return
+status 'ok' and print what plain python3 prints, or it exits 1.  Prints
+each side's percentiles over all its calls, CPU per call (that cluster's
+process tree), and in how many batches B's p50 was the lower: on a
+shared host that count, not the pooled figures, says whether a
+difference is real.
 """
 import os
 import sys
-
-import psycopg2
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
@@ -28,22 +27,15 @@ import stats  # noqa: E402
 MECHANISM = "codeexec forkserver"
 
 
-def connect(port):
-    conn = psycopg2.connect(host="/tmp/codeexec-cluster-%d/sock" % port, port=port,
-                            user="postgres", dbname="postgres")
-    conn.autocommit = True
-    return conn
-
-
 def main():
-    ports = int(sys.argv[1]), int(sys.argv[2])
-    batches, calls, pause_ms = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-    name = sys.argv[6] if len(sys.argv) > 6 else "print1"
+    clusters = (sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])
+    batches, calls, pause_ms = int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
+    name = sys.argv[8] if len(sys.argv) > 8 else "print1"
     code = snippets.SNIPPETS[name][0]
     expected = bench.reference_outputs([name])[name]
     sides = {}
-    for label, port in zip("AB", ports):
-        conn = connect(port)
+    for label, (host, port) in zip("AB", clusters):
+        conn = sql_mech.connect(host=host, port=port)
         sides[label] = {"conn": conn, "pm": sql_mech.postmaster_pid(conn),
                         "samples": [], "cpu_s": 0.0, "p50s": []}
         sql_mech.measure(MECHANISM, code, expected, 50, 3600, sides[label]["pm"], conn=conn)

@@ -55,7 +55,9 @@ for i in 0 1; do
 	on_cluster "${ports[$i]}" cluster_start "codeexec.helper_path = '${helpers[$i]}'" "${settings[@]}"
 	on_cluster "${ports[$i]}" cluster_psql -q -c "CREATE EXTENSION codeexec" >/dev/null
 done
-/usr/bin/python3 test/bench/ab_interleaved.py "${ports[0]}" "${ports[1]}" \
+/usr/bin/python3 test/bench/ab_interleaved.py \
+	"$(on_cluster "${ports[0]}" printenv PGHOST)" "${ports[0]}" \
+	"$(on_cluster "${ports[1]}" printenv PGHOST)" "${ports[1]}" \
 	"$batches" "$calls" "$pause_ms" "$snippet"
 echo "A = ${helpers[0]}"
 echo "B = ${helpers[1]}"

@@ -42,10 +42,11 @@ $f$;
 """
 
 
-def connect(mode=None):
-    """A new autocommit connection; mode sets codeexec.spawn_mode for it."""
+def connect(mode=None, host=None, port=None):
+    """A new autocommit connection; mode sets codeexec.spawn_mode for it;
+    host and port default to PGHOST and PGPORT."""
     opts = f"-c codeexec.spawn_mode={mode}" if mode else ""
-    conn = psycopg2.connect(host=os.environ["PGHOST"], port=os.environ["PGPORT"],
+    conn = psycopg2.connect(host=host or os.environ["PGHOST"], port=port or os.environ["PGPORT"],
                             user="postgres", dbname="postgres", options=opts)
     conn.autocommit = True
     return conn

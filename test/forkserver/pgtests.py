@@ -186,7 +186,7 @@ def server_with_prewarm(level, pool):
     srv = found[0]
 
     def idle():
-        kids = [c for c, (cp, _) in helper_procs().items() if cp == srv and in_accept(c)]
+        kids = server_children(srv, True)
         return kids if len(kids) >= pool else None
     return srv, wait_for(idle, 5) or []
 
@@ -547,6 +547,13 @@ def in_accept(pid):
         return False
 
 
+def server_children(srv, accepting):
+    """The server's children that are (accepting=True: idle pooled ones)
+    or are not blocked in accept4()."""
+    return [p for p, (pp, _) in helper_procs().items()
+            if pp == srv and in_accept(p) == accepting]
+
+
 def starved_handover(cur, concurrent):
     """Crash a call while the old server's idle children are pinned to one
     CPU behind a real-time spinner, then make one more call while they
@@ -580,13 +587,10 @@ def starved_handover(cur, concurrent):
     th = threading.Thread(target=crash)
     th.start()
 
-    def children(accepting):
-        return [p for p, (pp, _) in helper_procs().items()
-                if pp == srv and in_accept(p) == accepting]
     def full_pool():
-        idle = children(True)
+        idle = server_children(srv, True)
         return idle if len(idle) == pool else None
-    busy = wait_for(lambda: children(False), 0.3)     # the crashing call's child
+    busy = wait_for(lambda: server_children(srv, False), 0.3)     # the crashing call's child
     idle = wait_for(full_pool, 0.3)
     spinner = None
     try:
@@ -734,8 +738,7 @@ def test_pool_refilled_during_long_call(cur):
     seen = {}
 
     def full_pool_beside_call():
-        seen["ready"] = [p for p, (pp, _) in helper_procs().items()
-                         if pp == srv and in_accept(p)]
+        seen["ready"] = server_children(srv, True)
         return len(seen["ready"]) >= pool and busy_child(srv) == child
     full = wait_for(full_pool_beside_call, 1.5)
     th.join(10)
