@@ -387,7 +387,16 @@ forkserver_run(const char *request, size_t request_len, int timeout_ms,
 
 	memset(&call, 0, sizeof(call));
 	call.path = path;
-	spawn_run_channel(fs_client_start, fs_client_settle, &call, request, request_len, timeout_ms,
-					  response_cap, result);
+	fs_settle_init(&call.settle);
+	PG_TRY();
+	{
+		spawn_run_channel(fs_client_start, fs_client_settle, &call, request, request_len,
+						  timeout_ms, response_cap, result);
+	}
+	PG_FINALLY();
+	{
+		fs_settle_end(&call.settle);
+	}
+	PG_END_TRY();
 	fs_client_exit_record(result);
 }

@@ -21,11 +21,15 @@ typedef struct FsSettle
 	pid_t		pid;			/* the child, in our PID namespace */
 	clockid_t	cpu_clock;		/* its process CPU clock */
 	double		cpu_start;		/* that clock when it sent its hello */
+	int			status_fd;		/* its /proc status, opened at the hello; -1 */
 } FsSettle;
 
+/* Before the call: nothing known, nothing open. */
+extern void fs_settle_init(FsSettle *s);
+
 /*
- * At the hello: the child's pid (asked of its pidfd) and the CPU clock
- * reading the hello carried.
+ * At the hello: the child's pid (asked of its pidfd), the CPU clock
+ * reading the hello carried, and its /proc status file opened.
  */
 extern void fs_settle_begin(FsSettle *s, int pidfd, uint64 hello_cpu_nsec);
 
@@ -35,5 +39,8 @@ extern void fs_settle_begin(FsSettle *s, int pidfd, uint64 hello_cpu_nsec);
  */
 extern SpawnSettle fs_settle_try(FsSettle *s, int pidfd, const char *response,
 								 size_t response_len, SpawnResult *result);
+
+/* After the call, however it ended (also from PG_FINALLY): close the file. */
+extern void fs_settle_end(FsSettle *s);
 
 #endif

@@ -835,6 +835,13 @@ def test_figures(cur):
     st, rss = cur.fetchone()
     check("peak memory of a call that fills 96 MiB is at least that (kernel VmHWM)",
           st == "ok" and rss >= 96 * 1024, (st, rss))
+    # The status file is opened at the hello: what it says must still be
+    # read after the call, a high-water mark the freed buffer leaves behind.
+    cur.execute("SELECT status, peak_memory_kb FROM codeexec_run("
+                "'n = 96 * 1024 * 1024\nb = b\"x\" * n\ndel b\nprint(n)', memory_mb => 512)")
+    st, rss = cur.fetchone()
+    check("peak memory of a call that fills 96 MiB and frees it is still at least that",
+          st == "ok" and rss >= 96 * 1024, (st, rss))
     cur.execute("SELECT status, cpu_time_seconds, peak_memory_kb FROM codeexec_run('print(1)')")
     st, cpu, rss = cur.fetchone()
     check("a small call reports small figures",

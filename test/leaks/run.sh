@@ -49,8 +49,9 @@ server_not_restarted() {
 	[ "$now" = "$start_time" ] || { echo "  start time $start_time -> $now"; return 1; }
 }
 
-# One session: count the backend's pipe/epoll/signalfd descriptors after a
-# warm-up call, run a mix of calls, count again.  (psql does not interpolate
+# One session: count the backend's pipe/epoll/signalfd/socket descriptors
+# and the /proc files it opens of a fork-server child, after a warm-up
+# call, run a mix of calls, count again.  (psql does not interpolate
 # variables in \!, hence \setenv; data and WAL files are left out because
 # PostgreSQL's own fd cache opens them on first use.)
 fd_count_stable() {
@@ -59,7 +60,7 @@ fd_count_stable() {
 select pg_backend_pid() as pid \gset
 \setenv BACKEND_PID :pid
 select status from codeexec_run('print(1)');
-\! echo "fds: $(ls -l /proc/$BACKEND_PID/fd | grep -cE 'pipe:|anon_inode:')"
+\! echo "fds: $(ls -l /proc/$BACKEND_PID/fd | grep -cE 'pipe:|anon_inode:|socket:|/proc/')"
 select status from codeexec_run('print(1)');
 select count(*) from (select codeexec_run('x = 1') from generate_series(1, 20)) s;
 select status from codeexec_run('raise ValueError(1)');
@@ -69,7 +70,7 @@ set statement_timeout = 300;
 select status from codeexec_run('while True: pass', timeout_ms => 5000);
 reset statement_timeout;
 select status from codeexec_run('print(2)');
-\! echo "fds: $(ls -l /proc/$BACKEND_PID/fd | grep -cE 'pipe:|anon_inode:')"
+\! echo "fds: $(ls -l /proc/$BACKEND_PID/fd | grep -cE 'pipe:|anon_inode:|socket:|/proc/')"
 SQL
 )
 	before=$(grep '^fds: ' <<<"$out" | sed -n 1p); after=$(grep '^fds: ' <<<"$out" | sed -n 2p)
