@@ -82,14 +82,12 @@ def reference_outputs(names):
 def forkserver_memory(pm_pid):
     """Snapshot of the fork server (a codeexec-helper whose parent is not one)
     and its idle children; {} when no helper process is alive."""
-    tree = procs.tree(pm_pid)
-    helpers = {pid for pid in tree if procs.exe_name(pid) in ("codeexec-helper", "codeexec-helpe")}
-    servers = [pid for pid in helpers if tree[pid][0] not in helpers]
+    servers, helpers = procs.forkserver_procs(pm_pid)
     if not servers:
         return {}
     fs = servers[0]
     roll = procs.rollup_kb(fs)
-    kids = [procs.private_kb(pid) for pid in helpers if tree[pid][0] == fs]
+    kids = [procs.private_kb(pid) for pid, ppid in helpers.items() if ppid == fs]
     return {"pid": fs, "rss": roll.get("Rss"), "pss": roll.get("Pss"),
             "private": roll.get("Private_Clean", 0) + roll.get("Private_Dirty", 0),
             "children_private": sorted(k for k in kids if k is not None),

@@ -77,6 +77,17 @@ def exe_name(pid):
         return ""
 
 
+def forkserver_procs(root_pid):
+    """The codeexec-helper processes under root_pid: (servers, helpers),
+    helpers mapping each pid to its parent's, servers those whose parent is
+    not a helper (the fork server; two for a moment during a hand-over)."""
+    members = tree(root_pid)
+    helpers = {pid: members[pid][0] for pid in members
+               if exe_name(pid) in ("codeexec-helper", "codeexec-helpe")}
+    servers = [pid for pid, ppid in helpers.items() if ppid not in helpers]
+    return servers, helpers
+
+
 def rss_kb(pid):
     """Resident set size in kB (VmRSS), or None."""
     try:
