@@ -9,7 +9,6 @@ re-parented here and reaped after the timed part, their rusage added.
 """
 
 import ctypes
-import errno
 import os
 import subprocess
 import time

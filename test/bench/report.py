@@ -163,8 +163,8 @@ def target_rows(sums, throughput, mem_default, spaced=(), rounds=None, cores=Non
                      *_verdict(_ratio(r) if r else None, r is not None and r >= factor)])
         f = (rounds or {}).get(peer)
         if f and f["ratio"] and f["ratios"]:
-            rows.append([f"for reference: the same in alternating rounds (all rounds; "
-                         f"median round)", f"{_ratio(f['ratio'])}; {_ratio(f['median'])}",
+            rows.append(["for reference: the same in alternating rounds (all rounds; "
+                         "median round)", f"{_ratio(f['ratio'])}; {_ratio(f['median'])}",
                          "not judged"])
     tps = next((r["tps"] for m, s, c, r in throughput
                 if m == fs and s == "print1" and c == 4 and not r["error"]), None)

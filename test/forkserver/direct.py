@@ -10,7 +10,6 @@ frame, read the CXR1 response, hang up, read the exit record).
 """
 import json
 import os
-import signal
 import socket
 import struct
 import subprocess

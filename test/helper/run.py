@@ -14,7 +14,6 @@ import os
 import struct
 import subprocess
 import sys
-import time
 
 HELPER = None
 PY = "/usr/bin/python3"

@@ -1,5 +1,5 @@
 """Processes and threads: fork, exec, fork and thread bombs."""
-from ._casedef import case, OS_ERRORS
+from ._casedef import case
 
 C = 'processes'
 
