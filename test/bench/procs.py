@@ -11,6 +11,7 @@ it is only meaningful summed over many executions.
 """
 
 import os
+import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -51,6 +52,25 @@ def tree(root_pid):
 def tree_cpu_seconds(root_pid):
     """Total CPU seconds charged to the tree rooted at root_pid so far."""
     return sum(cpu for _, cpu in tree(root_pid).values())
+
+
+def wait_quiet(root_pid, still_s=0.2, timeout_s=10.0):
+    """Wait until the tree rooted at root_pid has kept the same processes
+    for still_s (or timeout_s passed).  tree() reads one /proc file after
+    another, so a process reaped during the scan is counted twice or not
+    at all, depending on whether its parent was read before or after (pids
+    wrap, so either order happens): a pgbench run's backends, exiting with
+    seconds of CPU each, moved a later run's CPU per execution by ~100 ms.
+    Returns whether the tree became still."""
+    deadline = time.monotonic() + timeout_s
+    last = set(tree(root_pid))
+    while time.monotonic() < deadline:
+        time.sleep(still_s)
+        now = set(tree(root_pid))
+        if now == last:
+            return True
+        last = now
+    return False
 
 
 def machine_busy_seconds():
