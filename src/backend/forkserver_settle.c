@@ -80,6 +80,13 @@ fs_settle_read_proc(const char *path, char *buf, size_t size)
 	return ok;
 }
 
+/* The path of a process's status file, for VmHWM. */
+static void
+fs_settle_status_path(char *path, size_t size, pid_t pid)
+{
+	snprintf(path, size, "/proc/%d/status", (int) pid);
+}
+
 /* The number after "\n<key>" in a /proc text file, or -1. */
 static long
 fs_settle_field(const char *text, const char *key)
@@ -174,7 +181,7 @@ fs_settle_begin(FsSettle *s, int pidfd, uint64 hello_cpu_nsec)
 	/* without a free descriptor, fs_settle_try opens it by path instead */
 	if (s->status_fd < 0 && AcquireExternalFD())
 	{
-		snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+		fs_settle_status_path(path, sizeof(path), s->pid);
 		s->status_fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (s->status_fd < 0)
 			ReleaseExternalFD();
@@ -199,6 +206,7 @@ fs_settle_try(FsSettle *s, int pidfd, const char *response, size_t response_len,
 	char		path[64];
 	char		status[4096];
 	int64		body;
+	bool		have_status;
 	long		hwm_kb;
 	double		cpu_end;
 
@@ -212,9 +220,14 @@ fs_settle_try(FsSettle *s, int pidfd, const char *response, size_t response_len,
 	if ((int64) (response_len - WIRE_HEADER_SIZE) > body)
 		return SPAWN_SETTLE_NO;	/* bytes after the frame: decoded as malformed */
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int) s->pid);
-	if (!(s->status_fd >= 0 ? fs_settle_read_fd(s->status_fd, status, sizeof(status)) :
-		  fs_settle_read_proc(path, status, sizeof(status))) ||
+	if (s->status_fd >= 0)
+		have_status = fs_settle_read_fd(s->status_fd, status, sizeof(status));
+	else
+	{
+		fs_settle_status_path(path, sizeof(path), s->pid);
+		have_status = fs_settle_read_proc(path, status, sizeof(status));
+	}
+	if (!have_status ||
 		(hwm_kb = fs_settle_field(status, "\nVmHWM:")) < 0 ||
 		!fs_settle_cpu(s->cpu_clock, &cpu_end) ||
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) != 0)
