@@ -7,7 +7,8 @@ closed backend) is in its reaper's cutime/cstime, and live processes are in
 no one's.  The difference between two samples, divided by the number of
 executions in between, is the server-side CPU time per execution (backend +
 helper + anything they spawned).  Resolution is one clock tick (10 ms), so
-it is only meaningful summed over many executions.
+it is only meaningful summed over many executions.  Each reading waits
+for the tree to keep the same processes a moment (tree_cpu_seconds).
 """
 
 import os
@@ -49,28 +50,24 @@ def tree(root_pid):
     return {pid: table[pid] for pid in members if pid in table}
 
 
-def tree_cpu_seconds(root_pid):
-    """Total CPU seconds charged to the tree rooted at root_pid so far."""
-    return sum(cpu for _, cpu in tree(root_pid).values())
-
-
-def wait_quiet(root_pid, still_s=0.2, timeout_s=10.0):
-    """Wait until the tree rooted at root_pid has kept the same processes
-    for still_s (or timeout_s passed).  tree() reads one /proc file after
-    another, so a process reaped during the scan is counted twice or not
-    at all, depending on whether its parent was read before or after (pids
-    wrap, so either order happens): a pgbench run's backends, exiting with
-    seconds of CPU each, moved a later run's CPU per execution by ~100 ms.
-    Returns whether the tree became still."""
+def tree_cpu_seconds(root_pid, still_s=0.2, timeout_s=10.0):
+    """Total CPU seconds charged to the tree rooted at root_pid so far, read
+    once the tree has kept the same processes for still_s (or timeout_s
+    passed).  tree() reads one /proc file after another, so a process
+    reaped during the scan is counted twice or not at all, depending on
+    whether its parent was read before or after (pids wrap, so either order
+    happens): a pgbench run's backends, exiting with seconds of CPU each,
+    moved a later run's CPU per execution by ~100 ms."""
     deadline = time.monotonic() + timeout_s
-    last = set(tree(root_pid))
+    last = tree(root_pid)
     while time.monotonic() < deadline:
         time.sleep(still_s)
-        now = set(tree(root_pid))
-        if now == last:
-            return True
+        now = tree(root_pid)
+        still = now.keys() == last.keys()
         last = now
-    return False
+        if still:
+            break
+    return sum(cpu for _, cpu in last.values())
 
 
 def machine_busy_seconds():

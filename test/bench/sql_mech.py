@@ -160,8 +160,7 @@ def measure(mech, code, expected, max_n, budget_s, pm_pid, min_n=3, think_s=0.0,
     row = _safe_call(cur, mech, code)
     res["first_ms"] = (time.perf_counter_ns() - t0) / 1e6
     _check(res, row, expected)
-    procs.wait_quiet(pm_pid)  # e.g. the last mechanism's backend, exiting
-    cpu0 = procs.tree_cpu_seconds(pm_pid)
+    cpu0 = procs.tree_cpu_seconds(pm_pid)  # once e.g. the last mechanism's backend has gone
     deadline = time.monotonic() + budget_s
     while len(res["samples_ns"]) < max_n and (
             time.monotonic() < deadline or len(res["samples_ns"]) < min_n):
@@ -171,8 +170,7 @@ def measure(mech, code, expected, max_n, budget_s, pm_pid, min_n=3, think_s=0.0,
         row = _safe_call(cur, mech, code)
         res["samples_ns"].append(time.perf_counter_ns() - t0)
         _check(res, row, expected)
-    procs.wait_quiet(pm_pid)  # the last call's child, exiting
-    res["cpu_s"] = procs.tree_cpu_seconds(pm_pid) - cpu0
+    res["cpu_s"] = procs.tree_cpu_seconds(pm_pid) - cpu0  # the last child's exit included
     res["backend_rss_kb"] = procs.rss_kb(backend)
     if own_conn:
         conn.close()
@@ -217,12 +215,10 @@ def throughput(mech, snippet, clients, seconds, pgbench, pm_pid):
     cmd = [pgbench, "-n", "-f", script, "-c", str(clients), "-j", str(clients),
            "-T", str(seconds), "-h", env["PGHOST"], "-p", env["PGPORT"],
            "-U", "postgres", "postgres"]
-    # the previous run's backends and, after this run, its own: exiting
-    # during a snapshot they would be counted twice or not at all
-    procs.wait_quiet(pm_pid)
+    # each reading waits for the previous run's backends, then this run's,
+    # to be gone (procs.tree_cpu_seconds)
     cpu0, busy0 = procs.tree_cpu_seconds(pm_pid), procs.machine_busy_seconds()
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    procs.wait_quiet(pm_pid)
     cpu = procs.tree_cpu_seconds(pm_pid) - cpu0
     busy = procs.machine_busy_seconds() - busy0
     os.unlink(script)
