@@ -13,6 +13,7 @@
  *	  -p locks as a pooled fork-server child does: the filters precompiled,
  *	  sandbox_lock_pooled(), then (c) sandbox_seal() before the attack, or
  *	  (pre) the attack in between, where the hand-off calls still work.
+ *	  Attack "nr N" makes system call number N with every argument 0.
  *	  The layer report goes to stderr as "REPORT <json>".
  *
  *-------------------------------------------------------------------------
@@ -117,6 +118,11 @@ drv_attack(const char *name, const char *arg)
 		rc = syscall(SYS_process_madvise, -1, NULL, 0, 23 /* MADV_POPULATE_WRITE */ , 0);
 	else if (strcmp(name, "process_madvise_cold") == 0)
 		rc = syscall(SYS_process_madvise, -1, NULL, 0, 20 /* MADV_COLD */ , 0);
+	else if (strcmp(name, "nr") == 0)
+	{
+		/* any call by number, arguments all zero: test/isolation/syscall_sweep.py */
+		rc = syscall(atol(arg), 0L, 0L, 0L, 0L, 0L, 0L);
+	}
 	else if (strcmp(name, "x32") == 0)
 		rc = syscall(0x40000000 | SYS_getpid);	/* x32 ABI number */
 	else if (strcmp(name, "i386") == 0)

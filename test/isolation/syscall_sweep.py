@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""test/isolation/syscall_sweep.py - makes every x86_64 system call number,
+one per sandboxed driver run, and checks the seccomp layer's verdict on each
+against the allowlist as docs/security.md publishes it.
+
+The hand-picked attacks in run.sh prove the calls an attacker reaches for
+first; this proves the rest of the boundary: a call the published table does
+not allow must be trapped (exit 159, a complete 'killed' frame naming its
+number), and an 'errno' row must return its errno, whatever the call.
+Allowed calls are not made (their argument checks have their own tests).
+
+usage: syscall_sweep.py [--disable LAYERS] DRIVER STAGE [N,N,...]
+  STAGE  c       exec mode's policy (driver -r c)
+         sealed  a pooled child after its seal (driver -r -p c)
+         pre     a pooled child before its seal (driver -r -p pre), where
+                 the five hand-off calls are allowed too
+  --disable LAYERS  run the test build with CODEEXEC_TEST_DISABLE=LAYERS
+                 and without -r (for run.sh's check that the sweep notices
+                 calls reaching the kernel)
+Every argument of each call is 0.  Runs as root, the driver as the postgres
+OS user.  Prints one line per mismatch and a summary; exit 1 on mismatch.
+"""
+import concurrent.futures
+import errno
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+UNISTD = "/usr/include/x86_64-linux-gnu/asm/unistd_64.h"
+# every x86_64 number (the highest is in the 400s), the x32 block's numbers
+# without the x32 bit (512-547), and a few far beyond
+NUMBERS = list(range(0, 600)) + [1000, 65535, 0x3FFFFFFF]
+HANDOFF_CALLS = {"accept4", "sendmsg", "prlimit64", "seccomp", "process_madvise"}
+# Since Linux 6.11 (uretprobe) and 6.16 (uprobe) the kernel lets these two
+# past every seccomp filter on x86_64: they act only when made from the
+# kernel's own probe trampolines.  Made anywhere else, uretprobe kills the
+# caller with SIGILL and uprobe fails with ENXIO; an older kernel traps them.
+KERNEL_EXEMPT = {335: ("uretprobe", -4, None), 336: ("uprobe", 0, errno.ENXIO)}
+STAGE_ARGS = {"c": ["-r", "c"], "sealed": ["-r", "-p", "c"], "pre": ["-r", "-p", "pre"]}
+
+
+def syscall_names():
+    """{number: name} from the kernel headers the helper is built against."""
+    names = {}
+    with open(UNISTD) as f:
+        for line in f:
+            m = re.match(r"#define __NR_(\w+)\s+(\d+)\s*$", line)
+            if m:
+                names[int(m.group(2))] = m.group(1)
+    return names
+
+
+def published_table():
+    """({allowed names}, {name: errno number}) from docs/security.md."""
+    allowed, refused = set(), {}
+    with open(os.path.join(ROOT, "docs", "security.md")) as f:
+        text = f.read()
+    section = text.split("## The seccomp allowlist", 1)[1].split("\n## ", 1)[0]
+    for m in re.finditer(r"^\| `(\w+)` \| (allow|errno (E[A-Z]+))\b", section, re.M):
+        if m.group(2) == "allow":
+            allowed.add(m.group(1))
+        else:
+            refused[m.group(1)] = getattr(errno, m.group(3))
+    if len(allowed) < 20 or not refused:
+        sys.exit("syscall_sweep: could not read the allowlist table of docs/security.md")
+    return allowed, refused
+
+
+def run_driver(driver, stage_args, nr, disable):
+    cmd = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", driver]
+    env = dict(os.environ)
+    if disable:
+        env["CODEEXEC_TEST_DISABLE"] = disable
+        stage_args = [a for a in stage_args if a != "-r"]
+    # stdout is a pipe, as in the server: RLIMIT_FSIZE=0 forbids file output
+    try:
+        p = subprocess.run(cmd + stage_args + ["nr", str(nr)], cwd="/", env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=20)
+    except subprocess.TimeoutExpired:
+        return None, b""
+    return p.returncode, p.stdout
+
+
+def verdict(nr, name, rc, out, refused):
+    """None when the run matches the table, else what went wrong."""
+    text = out.replace(b"\0", b"").decode("utf-8", "replace")
+    if rc is None:
+        return "still running after 20 s (the call reached the kernel and blocked)"
+    if nr in KERNEL_EXEMPT:
+        exempt_name, exempt_rc, exempt_errno = KERNEL_EXEMPT[nr]
+        if rc == exempt_rc and (exempt_errno is None or
+                                text.startswith("nr: refused errno=%d " % exempt_errno)):
+            return None
+    if name in refused:
+        want = "nr: refused errno=%d " % refused[name]
+        return None if rc == 0 and text.startswith(want) else \
+            "expected errno %d, got exit %s: %r" % (refused[name], rc, text[-160:])
+    m = re.search(r"forbidden system call (?:(\w+) )?\(number (\d+)\) refused", text)
+    if rc != 159 or not out.startswith(b"CXR1") or "killed" not in text or m is None:
+        return "not trapped: exit %s, output %r" % (rc, text[-160:])
+    if int(m.group(2)) != nr or (m.group(1) and name and m.group(1) != name):
+        return "trapped under another name: %r" % m.group(0)
+    return None
+
+
+def main(argv):
+    disable = None
+    if len(argv) > 1 and argv[1] == "--disable":
+        disable = argv[2]
+        argv = argv[:1] + argv[3:]
+    if len(argv) not in (3, 4) or argv[2] not in STAGE_ARGS:
+        sys.exit(__doc__)
+    driver, stage = os.path.abspath(argv[1]), argv[2]
+    numbers = [int(n, 0) for n in argv[3].split(",")] if len(argv) == 4 else NUMBERS
+    names = syscall_names()
+    for nr, (exempt_name, _, _) in KERNEL_EXEMPT.items():
+        names.setdefault(nr, exempt_name)	# newer than Debian 12's headers
+    allowed, refused = published_table()
+    if stage == "pre":
+        allowed = allowed | HANDOFF_CALLS
+    unknown = (allowed | set(refused)) - set(names.values())
+    if unknown:
+        sys.exit("syscall_sweep: the table names calls x86_64 does not have: %s" % sorted(unknown))
+    todo = [n for n in numbers if names.get(n) not in allowed]
+
+    def one(nr):
+        rc, out = run_driver(driver, STAGE_ARGS[stage], nr, disable)
+        return nr, verdict(nr, names.get(nr), rc, out, refused)
+
+    bad = 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for nr, problem in sorted(pool.map(one, todo)):
+            if problem:
+                bad += 1
+                if bad <= 40:
+                    print("  %d %s: %s" % (nr, names.get(nr, "(unnamed)"), problem))
+    if bad > 40:
+        print("  ... and %d more" % (bad - 40))
+    trapped = sum(1 for n in todo if names.get(n) not in refused)
+    print("%s: %d numbers made, %d to trap, %d to refuse with an errno, %d mismatched"
+          % (stage, len(todo), trapped, len(todo) - trapped, bad))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
