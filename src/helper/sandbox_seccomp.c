@@ -241,8 +241,23 @@ sbx_add_rule(scmp_filter_ctx ctx, const SbxSyscallRule *r, int nr, int *allowed,
 										  CLONE_THREAD | SBX_CLONE_NS_FLAGS, CLONE_THREAD));
 			break;
 		case SBX_ARG_NOT_SIGSYS:
+
+			/*
+			 * The filter compares all 64 bits of the register, the kernel
+			 * reads the signal as an int from the low 32: "!= SIGSYS"
+			 * would let SIGSYS | 1 << 32 through to replace the handler.
+			 * So every signal but SIGSYS is allowed by exact ranges (1-30,
+			 * 32-63, 64; 0 too, which the kernel refuses), SIGSYS only
+			 * without a new action, and anything else traps.
+			 */
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-								  SCMP_A0(SCMP_CMP_NE, SIGSYS));
+								  SCMP_A0(SCMP_CMP_LT, SIGSYS));
+			if (rc == 0)
+				rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+									  SCMP_A0(SCMP_CMP_MASKED_EQ, ~(scmp_datum_t) 0x1f, 0x20));
+			if (rc == 0)
+				rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+									  SCMP_A0(SCMP_CMP_EQ, 64));
 			if (rc == 0)
 				rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
 									  SCMP_A0(SCMP_CMP_EQ, SIGSYS),

@@ -13,7 +13,8 @@
  *	  -p locks as a pooled fork-server child does: the filters precompiled,
  *	  sandbox_lock_pooled(), then (c) sandbox_seal() before the attack, or
  *	  (pre) the attack in between, where the hand-off calls still work.
- *	  Attack "nr N" makes system call number N with every argument 0.
+ *	  Attack "nr N[,a0,...]" makes system call number N with those
+ *	  arguments, the rest 0.
  *	  The layer report goes to stderr as "REPORT <json>".
  *
  *-------------------------------------------------------------------------
@@ -49,6 +50,18 @@ drv_result(const char *what, long rc)
 		printf("%s: succeeded rc=%ld\n", what, rc);
 	fflush(stdout);
 }
+
+static void
+drv_sigsys_caught(int sig)
+{
+	static const char msg[] = "SIGSYS caught: the trap was defused\n";
+
+	(void) write(1, msg, sizeof(msg) - 1);
+}
+
+/* the kernel returns from a handler through the restorer: rt_sigreturn */
+__asm__(".text\n.globl drv_restorer\ndrv_restorer:\n\tmovq $15, %rax\n\tsyscall\n");
+extern void drv_restorer(void);
 
 static int
 drv_attack(const char *name, const char *arg)
@@ -120,8 +133,38 @@ drv_attack(const char *name, const char *arg)
 		rc = syscall(SYS_process_madvise, -1, NULL, 0, 20 /* MADV_COLD */ , 0);
 	else if (strcmp(name, "nr") == 0)
 	{
-		/* any call by number, arguments all zero: test/isolation/syscall_sweep.py */
-		rc = syscall(atol(arg), 0L, 0L, 0L, 0L, 0L, 0L);
+		/* "N[,a0,...,a5]": any call by number, missing arguments 0 */
+		unsigned long a[7] = {0};
+		char	   *p = (char *) arg;
+
+		for (int i = 0; i < 7 && p && *p; i++)
+		{
+			a[i] = strtoul(p, &p, 0);
+			p = *p == ',' ? p + 1 : NULL;
+		}
+		rc = syscall(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+	}
+	else if (strcmp(name, "sigsys_handler") == 0)
+	{
+		/*
+		 * Replace the SIGSYS handler through the raw call, the signal
+		 * number with bits above 32 set (arg: 1) or not (0): the kernel
+		 * reads an int, a filter comparing 64 bits sees another number.
+		 * Then a forbidden call: with the trap defused, this survives.
+		 */
+		struct
+		{
+			void	   *handler;
+			unsigned long flags;
+			void	   *restorer;
+			unsigned long mask;
+		}			ksa = {(void *) drv_sigsys_caught, 0x04000000 /* SA_RESTORER */ ,
+			(void *) drv_restorer, 0};
+		unsigned long sig = SIGSYS | (arg && atoi(arg) ? 1UL << 32 : 0);
+
+		rc = syscall(SYS_rt_sigaction, sig, &ksa, NULL, 8);
+		drv_result("rt_sigaction(SIGSYS)", rc);
+		rc = syscall(SYS_getpgrp);
 	}
 	else if (strcmp(name, "x32") == 0)
 		rc = syscall(0x40000000 | SYS_getpid);	/* x32 ABI number */

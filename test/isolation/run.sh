@@ -224,6 +224,21 @@ for attack in socket fork ptrace kill_parent mount unshare io_uring_setup bpf ke
 	expect_killed "seccomp: $attack killed by SIGSYS with a response naming it" "$attack"
 done
 
+# --- the trap cannot be defused: a new SIGSYS handler is refused, also when
+# the signal number carries bits above 32 that the kernel ignores (before
+# the fix the filter compared 64 bits, let SIGSYS + 2^32 through, and the
+# driver went on after a forbidden call)
+for hi in 0 1; do
+	(cd / && runuser -u postgres -- "$PROD" -r c sigsys_handler "$hi" 2>/dev/null | cat >"$WORK/out"; exit "${PIPESTATUS[0]}")
+	rc=$?
+	if [ "$rc" = 159 ] && grep -aq 'forbidden system call rt_sigaction' "$WORK/out" &&
+		! grep -aq 'SIGSYS caught' "$WORK/out"; then
+		ok "seccomp: a new SIGSYS handler is killed (signal number plus 2^32: $hi)"
+	else
+		bad "seccomp: SIGSYS handler replaced (plus 2^32: $hi, exit $rc)" "$(tr -d '\0' <"$WORK/out")"
+	fi
+done
+
 # --- every system call number: the published table and nothing else -------
 # syscall_sweep.py makes each x86_64 number in a driver of its own and checks
 # the verdict against docs/security.md: exec mode's policy, a pooled child

@@ -41,6 +41,32 @@ if r == 0:
     print("ESCAPED")
 raise OSError(ctypes.get_errno(), "ptrace refused")
 ''', os_level=True, killed_match=r'ptrace'),
+	# The seccomp trap must not be defusable: a SIGSYS handler installed
+	# through the raw call with the signal number plus 2^32 (the kernel
+	# reads an int; a filter comparing 64 bits saw another signal).  The
+	# handler is libc's getpid (returns harmlessly), the restorer the one
+	# glibc's own sigaction() registered for SIGUSR1.  In fork-server mode
+	# ctypes cannot be imported (the server pre-imports its own allowlist),
+	# so there it ends in ModuleNotFoundError, like every ctypes case; the
+	# pooled child's filter is swept in test/isolation.
+	case(C, 'sigsys_handler_high_bits', '''
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+class KSigaction(ctypes.Structure):
+    _fields_ = [("handler", ctypes.c_void_p), ("flags", ctypes.c_ulong),
+                ("restorer", ctypes.c_void_p), ("mask", ctypes.c_ulong)]
+user = ctypes.create_string_buffer(152)
+ctypes.memmove(user, ctypes.byref(ctypes.c_void_p(ctypes.cast(libc.getpid, ctypes.c_void_p).value)), 8)
+libc.sigaction(10, user, None)
+old = KSigaction()
+libc.syscall(13, ctypes.c_long(10), None, ctypes.byref(old), ctypes.c_long(8))
+new = KSigaction(ctypes.cast(libc.getpid, ctypes.c_void_p).value, 0x04000000, old.restorer, 0)
+r = libc.syscall(13, ctypes.c_long(31 | 1 << 32), ctypes.byref(new), None, ctypes.c_long(8))
+print("rt_sigaction", r, ctypes.get_errno())
+r = libc.syscall(111)
+print("ESCAPED: the forbidden call returned", r)
+''', os_level=True, bypass={'killed', 'error'}, bypass_errors={'ModuleNotFoundError'},
+		killed_match=r'rt_sigaction'),
 	case(C, 'ptrace_traceme', '''
 import ctypes
 libc = ctypes.CDLL(None)
