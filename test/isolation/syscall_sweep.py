@@ -20,8 +20,9 @@ usage: syscall_sweep.py [--disable LAYERS] DRIVER STAGE [N,N,...]
   --disable LAYERS  run the test build with CODEEXEC_TEST_DISABLE=LAYERS
                  and without -r (for run.sh's check that the sweep notices
                  calls reaching the kernel)
-In the number sweep every argument is 0.  Runs as root, the driver as the postgres
-OS user.  Prints one line per mismatch and a summary; exit 1 on mismatch.
+In the number sweep every argument is 0.  Runs as root, the driver as the
+postgres OS user.  Prints one line per mismatch and a summary; exit 1 on
+mismatch.
 """
 import concurrent.futures
 import errno
@@ -44,8 +45,9 @@ KERNEL_EXEMPT = {335: ("uretprobe", -4, None), 336: ("uprobe", 0, errno.ENXIO)}
 HI = 1 << 32
 PROT_EXEC, CLONE_THREAD, CLONE_NEWUSER, CLONE_NEWNET = 4, 0x10000, 0x10000000, 0x40000000
 AT_FDCWD, AT_EMPTY_PATH, MAP_ANON_PRIVATE, SIGSYS = 2**64 - 100, 0x1000, 0x22, 31
-# (what, number, arguments, verdict): "trap", or "kernel" (the call reached
-# the kernel, whatever it answered); SELF is the driver's own pid there and
+# (what, number, arguments, verdict): "trap", "errno E..." (refused with
+# that errno), or "kernel" (the call reached the kernel, whatever it
+# answered); signals sent are 0.  SELF is the driver's own pid there and
 # SELF_HI that pid plus 2^32.  A dict verdict is per stage.  No allowed case
 # can do harm with these values.
 SELF, SELF_HI = "self", "self+2^32"
