@@ -671,6 +671,39 @@ def test_sandbox_locked(cur):
           r[0] == "error" and "Permission denied" in (r[3] or ""), r)
 
 
+def test_busy_child_sealed(cur):
+    """A pooled child runs user code under both filters: idle, it holds the
+    pooled filter alone (the hand-off calls still allowed); once it has a
+    call, the seal is stacked on it.  Read from outside, in /proc, while
+    the call runs, so it is the product's own path and not the driver's
+    (test/isolation sweeps the filters' verdicts through the same code)."""
+    pool = pool_size(cur)
+    srv, kids = server_with_prewarm(b"1", pool)
+    idle = {k: status_fields(k) for k in kids}
+    check("every idle child has no_new_privs and one seccomp filter (the pooled one)",
+          idle and all(f.get("NoNewPrivs") == "1" and f.get("Seccomp") == "2" and
+                       f.get("Seccomp_filters") == "1" for f in idle.values()),
+          {k: (f.get("NoNewPrivs"), f.get("Seccomp"), f.get("Seccomp_filters"))
+           for k, f in idle.items()})
+    other = connect()
+    result = {}
+
+    def go():
+        result["r"] = run(other.cursor(), "while True: pass", timeout_ms=1500)
+    th = threading.Thread(target=go)
+    th.start()
+    child = wait_for(lambda: busy_child(srv), 5)
+    busy = status_fields(child) if child else {}
+    th.join(10)
+    other.close()
+    check("the child running a call has the seal stacked on the pooled filter",
+          busy.get("NoNewPrivs") == "1" and busy.get("Seccomp") == "2" and
+          busy.get("Seccomp_filters") == "2" and int(busy.get("CapEff", "1"), 16) == 0 and
+          result.get("r", ("",))[0] == "timeout",
+          (child, {k: busy.get(k) for k in ("NoNewPrivs", "Seccomp", "Seccomp_filters", "CapEff")},
+           result))
+
+
 def test_child_credentials(cur):
     """Idle pooled children hold no capability in any set and have every
     signal at its default (but SIGSYS, the seccomp reporter's); the server
@@ -897,7 +930,8 @@ def main():
     POSTMASTER = ppid_of(cur.fetchone()[0])
     for t in (test_basics, test_pools_filled, test_never_reused, test_random_state, test_allowlist_narrowed,
               test_timeout, test_crash, test_crash_starved_idle_child,
-              test_handover_concurrent_call, test_sandbox_locked, test_child_credentials,
+              test_handover_concurrent_call, test_sandbox_locked, test_busy_child_sealed,
+              test_child_credentials,
               test_pool_refilled_during_long_call, test_cancel, test_no_leaks, test_figures,
               test_server_killed, test_prewarm_on_warms_idle_children,
               test_prewarm_on_copies_call_pages,
