@@ -205,6 +205,10 @@ class Fixture:
 			found.append('postgresql.auto.conf changed')
 		return found
 
+	def accept_auto_conf(self):
+		"""The runner's own ALTER SYSTEM changed postgresql.auto.conf."""
+		self.auto_conf_sig = file_signature(self.auto_conf)
+
 	def cleanup(self):
 		self.listeners.close()
 		shutil.rmtree(self.rundir, ignore_errors=True)
@@ -313,6 +317,59 @@ def bypass_imports(sess, c):
 	names = sorted(set(base) | set(imports_of(c['code'])))
 	sess.conn.cursor().execute('select set_config(%s, %s, false)', (IMPORTS_GUC, ','.join(names)))
 	return names
+
+
+def server_imports_for_bypass(sess, cases):
+	"""
+	In fork-server mode a call can import only modules the server imported
+	when it started (Landlock forbids reading module files in a child), so
+	an os_level case that imports ctypes, socket, resource, ... would end
+	in ModuleNotFoundError before reaching the system call it is about.
+	So for the bypass run the server's own allowlist gets every module
+	those cases import (ALTER SYSTEM; the worker restarts the server on
+	reload).  Returns the list set, or None in exec mode (each call's
+	helper imports the session's list itself).
+	"""
+	cur = sess.conn.cursor()
+	cur.execute('show codeexec.spawn_mode')
+	if cur.fetchone()[0] != 'forkserver':
+		return None
+	names = set(sess.default_imports)
+	for c in cases:
+		if c['os_level']:
+			names.update(imports_of(c['code']))
+	names = sorted(names)
+	cur.execute('alter system set ' + IMPORTS_GUC + ' = %s', (','.join(names),))
+	cur.execute('select pg_reload_conf()')
+	wait_for_server_imports(sess, True)
+	return names
+
+
+def restore_server_imports(sess):
+	cur = sess.conn.cursor()
+	cur.execute('alter system reset ' + IMPORTS_GUC)
+	cur.execute('select pg_reload_conf()')
+	wait_for_server_imports(sess, False)
+
+
+def wait_for_server_imports(sess, widened, timeout=60):
+	"""Until a call with the guards off can (widened) or cannot import
+	ctypes, i.e. the fork server started with the new list is answering."""
+	deadline = time.monotonic() + timeout
+	while True:
+		set_bypass(sess, True)
+		cur = sess.conn.cursor()
+		cur.execute('select set_config(%s, %s, false)',
+					(IMPORTS_GUC, ','.join(sess.default_imports + ['ctypes'])))
+		cur.execute("select status from codeexec_run('import ctypes')")
+		status = cur.fetchone()[0]
+		set_bypass(sess, False)
+		if (status == 'ok') == widened:
+			return
+		if time.monotonic() > deadline:
+			raise RuntimeError('the fork server did not restart with %s allowlist (status %s)'
+							   % ('the widened' if widened else 'its own', status))
+		time.sleep(0.2)
 
 
 def run_case(sess, fx, c, bypass):
@@ -485,6 +542,7 @@ def main():
 	start_time = cur.fetchone()[0]
 	fx = Fixture(sess.conn)
 	tally = Tally()
+	widened = None		# the fork server's list while the bypass run needs it
 	try:
 		print('# %d cases, %d os_level; rundir %s' % (
 			len(all_cases), sum(c['os_level'] for c in all_cases), fx.rundir))
@@ -500,6 +558,12 @@ def main():
 			sess.alive()
 		tally.add('suite', 'bypass_switch', not switch_errs,
 				  'bypass switch %s can be set by a superuser' % BYPASS_GUC, switch_errs)
+		default_imports = sess.default_imports
+		if not switch_errs:
+			widened = server_imports_for_bypass(sess, all_cases)
+			fx.accept_auto_conf()
+			if widened is not None:
+				print('# fork server restarted for the bypass run, pre-importing %s' % ','.join(widened))
 		for c in all_cases:
 			if not c['os_level']:
 				continue
@@ -510,6 +574,11 @@ def main():
 			set_bypass(sess, True)		# again: a lost connection resets it
 			errs, status = run_case(sess, fx, c, True)
 			tally.add('bypass', c['category'], not errs, '%s [bypass] %s' % (c['id'], status), errs)
+		if widened is not None:
+			sess.default_imports = default_imports
+			restore_server_imports(sess)
+			fx.accept_auto_conf()
+			widened = None
 		if not switch_errs:
 			set_bypass(sess, False)
 			sess.conn.cursor().execute('reset ' + IMPORTS_GUC)
@@ -520,6 +589,8 @@ def main():
 			tally.add('suite', 'bypass_switch', not errs,
 					  'bypass switch refused to a non-superuser', errs)
 	finally:
+		if widened is not None:		# a run cut short still gives the server back its list
+			restore_server_imports(sess)
 		fx.cleanup()
 
 	cur = sess.conn.cursor()

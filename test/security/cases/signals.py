@@ -45,10 +45,7 @@ raise OSError(ctypes.get_errno(), "ptrace refused")
 	# through the raw call with the signal number plus 2^32 (the kernel
 	# reads an int; a filter comparing 64 bits saw another signal).  The
 	# handler is libc's getpid (returns harmlessly), the restorer the one
-	# glibc's own sigaction() registered for SIGUSR1.  In fork-server mode
-	# ctypes cannot be imported (the server pre-imports its own allowlist),
-	# so there it ends in ModuleNotFoundError, like every ctypes case; the
-	# pooled child's filter is swept in test/isolation.
+	# glibc's own sigaction() registered for SIGUSR1.
 	case(C, 'sigsys_handler_high_bits', '''
 import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
@@ -65,8 +62,7 @@ r = libc.syscall(13, ctypes.c_long(31 | 1 << 32), ctypes.byref(new), None, ctype
 print("rt_sigaction", r, ctypes.get_errno())
 r = libc.syscall(111)
 print("ESCAPED: the forbidden call returned", r)
-''', os_level=True, bypass={'killed', 'error'}, bypass_errors={'ModuleNotFoundError'},
-		killed_match=r'rt_sigaction'),
+''', os_level=True, bypass={'killed'}, killed_match=r'rt_sigaction'),
 	case(C, 'ptrace_traceme', '''
 import ctypes
 libc = ctypes.CDLL(None)
