@@ -288,18 +288,28 @@ select status, stdout, stderr, result::text, error_type, error_message, output_t
 """
 
 
-def imports_of(code):
-	"""Top-level module names a snippet imports (empty if it does not parse)."""
+def imports_of(c):
+	"""
+	Modules a case imports (empty if its code does not parse): each
+	imported name and its top-level package (`urllib.request` and
+	`urllib`: the helper imports the allowlist's entries before it locks,
+	and a submodule not loaded then cannot be read after), plus the case's
+	`preimport` list.
+	"""
 	try:
-		tree = ast.parse(code)
+		tree = ast.parse(c['code'])
 	except (SyntaxError, ValueError, MemoryError, RecursionError):
 		return []
-	names = set()
+	names = set(c['preimport'])
 	for node in ast.walk(tree):
 		if isinstance(node, ast.Import):
-			names.update(a.name.split('.')[0] for a in node.names)
+			found = [a.name for a in node.names]
 		elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-			names.add(node.module.split('.')[0])
+			found = [node.module]
+		else:
+			continue
+		names.update(found)
+		names.update(n.split('.')[0] for n in found)
 	return sorted(names)
 
 
@@ -314,7 +324,7 @@ def bypass_imports(sess, c):
 	import because Landlock forbids reading the module's file.
 	"""
 	base = c['opts'].get('allowed_imports') or sess.default_imports
-	names = sorted(set(base) | set(imports_of(c['code'])))
+	names = sorted(set(base) | set(imports_of(c)))
 	sess.conn.cursor().execute('select set_config(%s, %s, false)', (IMPORTS_GUC, ','.join(names)))
 	return names
 
@@ -337,7 +347,7 @@ def server_imports_for_bypass(sess, cases):
 	names = set(sess.default_imports)
 	for c in cases:
 		if c['os_level']:
-			names.update(imports_of(c['code']))
+			names.update(imports_of(c))
 	names = sorted(names)
 	cur.execute('alter system set ' + IMPORTS_GUC + ' = %s', (','.join(names),))
 	cur.execute('select pg_reload_conf()')

@@ -22,6 +22,10 @@ A case is a dict:
               ESCAPED, ...)
   require     regexes stdout must match (positive controls)
   bypass_require  the same, for the bypass run
+  preimport   submodules the code imports lazily (inside a library call),
+              added to the bypass run's allowlist so the helper imports
+              them before it locks; its own import statements are found
+              by the runner
   opts        per-call limits: timeout_ms, memory_mb, max_output_bytes
   max_stdout  stdout (bytes) must not exceed this
   truncated   if set, output_truncated must equal it
@@ -57,7 +61,7 @@ OS_BYPASS = frozenset({'error', 'killed'})
 def case(category, name, code, expect=('violation',), errors=None,
 		 os_level=False, bypass=None, bypass_errors=None, forbid=(),
 		 require=(), bypass_require=(), max_stdout=None, truncated=None,
-		 sql_error=(), killed_match=None, **opts):
+		 sql_error=(), killed_match=None, preimport=(), **opts):
 	"""Build one case dict; see the module comment for the keys."""
 	if os_level:
 		if bypass is None:
@@ -84,5 +88,6 @@ def case(category, name, code, expect=('violation',), errors=None,
 		'truncated': truncated,
 		'sql_error': frozenset(sql_error),
 		'killed_match': killed_match,
+		'preimport': list(preimport),
 		'opts': opts,
 	}

@@ -72,7 +72,7 @@ import multiprocessing
 p = multiprocessing.Process(target=print, args=("ESCAPED",))
 p.start()
 p.join()
-''', os_level=True),
+''', os_level=True, preimport=('multiprocessing.popen_fork',)),
 	case(C, 'setsid_daemon', '''
 import posix
 posix.setsid()
