@@ -46,11 +46,14 @@ GUARD_ERRORS = frozenset({
 })
 
 # Errors an OS layer produces when it refuses a system call or a path.
+# Not ModuleNotFoundError or ImportError: the bypass run pre-imports every
+# module a case imports (runner.imports_of), so an import failing there
+# means the attack never reached the system call it is about.
 OS_ERRORS = frozenset({
 	'PermissionError', 'FileNotFoundError', 'OSError', 'NotADirectoryError',
 	'IsADirectoryError', 'BlockingIOError', 'ProcessLookupError',
-	'ChildProcessError', 'ModuleNotFoundError', 'ImportError',
-	'FileExistsError', 'RuntimeError', 'InterruptedError', 'MemoryError',
+	'ChildProcessError', 'FileExistsError', 'RuntimeError', 'InterruptedError',
+	'MemoryError',
 })
 
 # Default outcome of an OS-level case with the guards off: the layer

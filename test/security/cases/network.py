@@ -4,8 +4,7 @@ Every address here is loopback or a path on this machine."""
 from ._casedef import case
 
 C = 'network'
-NET_BYPASS_ERRORS = {'PermissionError', 'OSError', 'ModuleNotFoundError',
-					 'ImportError', 'FileNotFoundError'}
+NET_BYPASS_ERRORS = {'PermissionError', 'OSError', 'FileNotFoundError'}
 
 
 def _net(name, code, forbid=(r'CONNECTED',)):
