@@ -43,6 +43,8 @@ MARKERS = [r'ESCAPED', r'PWNED', r'CONNECTED']
 NOT_RUN = {'violation', 'syntax_error'}	# statuses where no user code ran
 HOSTNAME = socket.gethostname()
 IMPORTS_GUC = 'codeexec.allowed_imports'	# superuser-set, comma-separated
+# in the fork server's widened list for the bypass run, never in the default
+SERVER_PROBE_MODULE = 'ctypes'
 
 
 class Listeners:
@@ -344,7 +346,7 @@ def server_imports_for_bypass(sess, cases):
 	cur.execute('show codeexec.spawn_mode')
 	if cur.fetchone()[0] != 'forkserver':
 		return None
-	names = set(sess.default_imports)
+	names = set(sess.default_imports) | {SERVER_PROBE_MODULE}
 	for c in cases:
 		if c['os_level']:
 			names.update(imports_of(c))
@@ -364,14 +366,15 @@ def restore_server_imports(sess):
 
 def wait_for_server_imports(sess, widened, timeout=60):
 	"""Until a call with the guards off can (widened) or cannot import
-	ctypes, i.e. the fork server started with the new list is answering."""
+	SERVER_PROBE_MODULE, i.e. the fork server started with the new list is
+	answering."""
 	deadline = time.monotonic() + timeout
 	while True:
 		set_bypass(sess, True)
 		cur = sess.conn.cursor()
 		cur.execute('select set_config(%s, %s, false)',
-					(IMPORTS_GUC, ','.join(sess.default_imports + ['ctypes'])))
-		cur.execute("select status from codeexec_run('import ctypes')")
+					(IMPORTS_GUC, ','.join(sess.default_imports + [SERVER_PROBE_MODULE])))
+		cur.execute('select status from codeexec_run(%s)', ('import ' + SERVER_PROBE_MODULE,))
 		status = cur.fetchone()[0]
 		set_bypass(sess, False)
 		if (status == 'ok') == widened:
