@@ -60,7 +60,8 @@ drv_sigsys_caught(int sig)
 }
 
 /* the kernel returns from a handler through the restorer: rt_sigreturn */
-__asm__(".text\n.globl drv_restorer\ndrv_restorer:\n\tmovq $15, %rax\n\tsyscall\n");
+__asm__(".pushsection .text\n.globl drv_restorer\ndrv_restorer:\n"
+		"\tmovq $15, %rax\n\tsyscall\n.popsection\n");
 extern void drv_restorer(void);
 
 static int
