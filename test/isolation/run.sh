@@ -341,14 +341,17 @@ sleep 0.5
 RUNNER=$(pgrep -P "$WAITER")
 if [ -n "$WAITER" ] && [ -n "$RUNNER" ]; then
 	kill -9 "$WAITER"
+	# reaped here, so bash's "Killed" notice goes to /dev/null with it
+	{ wait "$WAITER"; } 2>/dev/null
 	sleep 0.3
 	# gone, or a zombie waiting for init to reap it
 	state=$(awk '{print $3}' "/proc/$RUNNER/stat" 2>/dev/null)
 	if [ -z "$state" ] || [ "$state" = Z ]; then ok "runner dies with its waiter (PDEATHSIG)"; else bad "runner $RUNNER survived its waiter (state $state)"; fi
 else
 	bad "parent death: could not find waiter/runner ($WAITER/$RUNNER)"
+	kill -9 "$WAITER" 2>/dev/null
+	{ wait "$WAITER"; } 2>/dev/null
 fi
-{ wait "$WAITER"; } 2>/dev/null
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
