@@ -677,31 +677,22 @@ def test_busy_child_sealed(cur):
     call, the seal is stacked on it.  Read from outside, in /proc, while
     the call runs, so it is the product's own path and not the driver's
     (test/isolation sweeps the filters' verdicts through the same code)."""
+    def lock_state(pid):
+        """no_new_privs, seccomp mode (2: filter), filters loaded, CapEff."""
+        f = status_fields(pid) if pid else {}
+        return tuple(f.get(k) for k in ("NoNewPrivs", "Seccomp", "Seccomp_filters", "CapEff"))
+
     pool = pool_size(cur)
     srv, kids = server_with_prewarm(b"1", pool)
-    idle = {k: status_fields(k) for k in kids}
+    idle = {k: lock_state(k) for k in kids}
     check("every idle child has no_new_privs and one seccomp filter (the pooled one)",
-          idle and all(f.get("NoNewPrivs") == "1" and f.get("Seccomp") == "2" and
-                       f.get("Seccomp_filters") == "1" for f in idle.values()),
-          {k: (f.get("NoNewPrivs"), f.get("Seccomp"), f.get("Seccomp_filters"))
-           for k, f in idle.items()})
-    other = connect()
-    result = {}
-
-    def go():
-        result["r"] = run(other.cursor(), "while True: pass", timeout_ms=1500)
-    th = threading.Thread(target=go)
-    th.start()
-    child = wait_for(lambda: busy_child(srv), 5)
-    busy = status_fields(child) if child else {}
-    th.join(10)
-    other.close()
+          idle and all(st[:3] == ("1", "2", "1") for st in idle.values()), idle)
+    call = LongCall(srv, 1500)
+    busy = lock_state(call.child)
+    call.finish()
     check("the child running a call has the seal stacked on the pooled filter",
-          busy.get("NoNewPrivs") == "1" and busy.get("Seccomp") == "2" and
-          busy.get("Seccomp_filters") == "2" and int(busy.get("CapEff", "1"), 16) == 0 and
-          result.get("r", ("",))[0] == "timeout",
-          (child, {k: busy.get(k) for k in ("NoNewPrivs", "Seccomp", "Seccomp_filters", "CapEff")},
-           result))
+          busy == ("1", "2", "2", "0000000000000000") and call.status() == "timeout",
+          (call.child, busy, call.result))
 
 
 def test_child_credentials(cur):
@@ -754,31 +745,44 @@ def busy_child(srv):
     return None
 
 
+class LongCall:
+    """A `while True: pass` call on a connection of its own, in a thread,
+    and the server's child that runs it (None if none was seen in 5 s)."""
+
+    def __init__(self, srv, timeout_ms):
+        self.conn = connect()
+        self.result = {}
+        self.thread = threading.Thread(target=self._run, args=(timeout_ms,))
+        self.thread.start()
+        self.child = wait_for(lambda: busy_child(srv), 5)
+
+    def _run(self, timeout_ms):
+        self.result["r"] = run(self.conn.cursor(), "while True: pass", timeout_ms=timeout_ms)
+
+    def finish(self):
+        self.thread.join(10)
+        self.conn.close()
+
+    def status(self):
+        return self.result.get("r", ("",))[0]
+
+
 def test_pool_refilled_during_long_call(cur):
     """A replacement waits while one call runs and two children are ready,
     but for 20 ms at most: during a 2 s call the pool is full again."""
     pool = pool_size(cur)
     srv = server_pid(cur)
-    other = connect()
-    result = {}
-
-    def go():
-        result["r"] = run(other.cursor(), "while True: pass", timeout_ms=2000)
-    th = threading.Thread(target=go)
-    th.start()
-    child = wait_for(lambda: busy_child(srv), 5)
-
+    call = LongCall(srv, 2000)
     seen = {}
 
     def full_pool_beside_call():
         seen["ready"] = server_children(srv, True)
-        return len(seen["ready"]) >= pool and busy_child(srv) == child
+        return len(seen["ready"]) >= pool and busy_child(srv) == call.child
     full = wait_for(full_pool_beside_call, 1.5)
-    th.join(10)
+    call.finish()
     check("a full pool of ready children while one call runs",
-          child is not None and full and result.get("r", ("",))[0] == "timeout",
-          (child, seen, pool, result))
-    other.close()
+          call.child is not None and full and call.status() == "timeout",
+          (call.child, seen, pool, call.result))
 
 
 def test_cancel(cur):
