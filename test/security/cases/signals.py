@@ -45,19 +45,19 @@ raise OSError(ctypes.get_errno(), "ptrace refused")
 	# through the raw call with the signal number plus 2^32 (the kernel
 	# reads an int; a filter comparing 64 bits saw another signal).  The
 	# handler is libc's getpid (returns harmlessly), the restorer the one
-	# glibc's own sigaction() registered for SIGUSR1.
+	# glibc's own sigaction() registered for SIGUSR1 (its struct sigaction,
+	# 152 bytes, begins with the handler).
 	case(C, 'sigsys_handler_high_bits', '''
 import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
 class KSigaction(ctypes.Structure):
     _fields_ = [("handler", ctypes.c_void_p), ("flags", ctypes.c_ulong),
                 ("restorer", ctypes.c_void_p), ("mask", ctypes.c_ulong)]
-user = ctypes.create_string_buffer(152)
-ctypes.memmove(user, ctypes.byref(ctypes.c_void_p(ctypes.cast(libc.getpid, ctypes.c_void_p).value)), 8)
-libc.sigaction(10, user, None)
+getpid = ctypes.cast(libc.getpid, ctypes.c_void_p).value
+libc.sigaction(10, ctypes.create_string_buffer(getpid.to_bytes(8, "little"), 152), None)
 old = KSigaction()
 libc.syscall(13, ctypes.c_long(10), None, ctypes.byref(old), ctypes.c_long(8))
-new = KSigaction(ctypes.cast(libc.getpid, ctypes.c_void_p).value, 0x04000000, old.restorer, 0)
+new = KSigaction(getpid, 0x04000000, old.restorer, 0)
 r = libc.syscall(13, ctypes.c_long(31 | 1 << 32), ctypes.byref(new), None, ctypes.c_long(8))
 print("rt_sigaction", r, ctypes.get_errno())
 r = libc.syscall(111)
