@@ -574,8 +574,8 @@ def main():
 		default_imports = sess.default_imports
 		if not switch_errs:
 			widened = server_imports_for_bypass(sess, all_cases)
-			fx.accept_auto_conf()
 			if widened is not None:
+				fx.accept_auto_conf()
 				print('# fork server restarted for the bypass run, pre-importing %s' % ','.join(widened))
 		for c in all_cases:
 			if not c['os_level']:
