@@ -44,13 +44,18 @@ RESET codeexec.spawn_mode;
 -- recorder commits it from the abort path), so history rows = attempts
 SELECT status, success FROM codeexec_execution WHERE tag = 'srverr';
 
--- both implemented spawn modes run code; gvisor is not implemented yet
+-- every spawn mode runs code (gvisor: through gVisor's runsc, which must
+-- exist at codeexec.runsc_path)
 SET codeexec.spawn_mode = 'forkserver';
 SELECT status, stdout FROM codeexec_run('print(1)');
 SET codeexec.spawn_mode = 'exec';
 SELECT status, stdout FROM codeexec_run('print(1)');
 SET codeexec.spawn_mode = 'gvisor';
+SELECT status, stdout FROM codeexec_run('print(1)');
+SELECT sandbox_mode FROM codeexec_execution ORDER BY id DESC LIMIT 1;
+SET codeexec.runsc_path = '/nonexistent/runsc';
 SELECT codeexec_run('print(1)');
+RESET codeexec.runsc_path;
 SET codeexec.spawn_mode = 'nonsense';
 RESET codeexec.spawn_mode;
 

@@ -74,10 +74,14 @@ want security && [ -f test/security/run.sh ] && run_suite security bash test/sec
 # the same corpus through the other spawn mode (the default is forkserver)
 want security && [ -f test/security/run.sh ] &&
 	run_suite security-exec env CODEEXEC_SPAWN_MODE=exec bash test/security/run.sh
+# and inside gVisor (spawn mode gvisor: runsc, about a second per call)
+want security && [ -f test/security/run.sh ] &&
+	run_suite security-gvisor env CODEEXEC_SPAWN_MODE=gvisor bash test/security/run.sh
 want concurrency && [ -f test/concurrency/run.sh ] && run_suite concurrency bash test/concurrency/run.sh
 want django && [ -f test/django/run.sh ] && run_suite django bash test/django/run.sh
 want fuzz && [ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh
 want forkserver && [ -f test/forkserver/run.sh ] && run_suite forkserver bash test/forkserver/run.sh
+want gvisor && [ -f test/gvisor/run.py ] && run_suite gvisor /usr/bin/python3 test/gvisor/run.py
 # Last: nothing left behind by all of the above, and the server never restarted.
 want leaks && run_suite leaks bash test/leaks/run.sh "$start_time"
 

@@ -49,6 +49,7 @@ bool		codeexec_require_isolation = true;
 int			codeexec_spawn_mode = CODEEXEC_SPAWN_EXEC;
 int			codeexec_max_concurrent = 8;
 char	   *codeexec_helper_path = NULL;
+char	   *codeexec_runsc_path = NULL;
 bool		codeexec_unsafe_no_py_guards = false;
 
 static const struct config_enum_entry codeexec_spawn_mode_options[] = {
@@ -163,6 +164,10 @@ _PG_init(void)
 	DefineCustomStringVariable("codeexec.helper_path",
 							   "Path of the codeexec-helper executable.",
 							   NULL, &codeexec_helper_path, CODEEXEC_HELPER_PATH,
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("codeexec.runsc_path",
+							   "Path of gVisor's runsc, for spawn mode gvisor.",
+							   NULL, &codeexec_runsc_path, "/usr/bin/runsc",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("codeexec.unsafe_no_py_guards",
 							 "Test switch: skip the AST rules, restricted builtins and import hook.",

@@ -17,6 +17,7 @@
 #include "outcome.h"
 #include "slots.h"
 #include "spawn.h"
+#include "spawn_gvisor.h"
 #include "wire.h"
 
 /* wire.c's allocator: palloc in the current context, huge allowed. */
@@ -42,29 +43,11 @@ execute_response_cap(const ExecParams *params)
 	return (size_t) Min(cap, (uint64) WIRE_MAX_FRAME);
 }
 
-/*
- * ERROR unless the configured spawn mode is implemented (exec and
- * forkserver, in this version).
- */
-static void
-execute_check_spawn_mode(void)
-{
-	if (codeexec_spawn_mode != CODEEXEC_SPAWN_EXEC &&
-		codeexec_spawn_mode != CODEEXEC_SPAWN_FORKSERVER)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("codeexec.spawn_mode \"%s\" is not implemented yet",
-						codeexec_spawn_mode_name(codeexec_spawn_mode)),
-				 errhint("Set codeexec.spawn_mode to 'exec'.")));
-}
-
 void
 execute_helper(const ExecParams *params, CallOutcome *out)
 {
 	WireBuf		req;
 	SpawnResult sr;
-
-	execute_check_spawn_mode();
 
 	wire_buf_init(&req, execute_realloc);
 	wire_begin(&req, WIRE_REQUEST_MAGIC);
@@ -75,7 +58,8 @@ execute_helper(const ExecParams *params, CallOutcome *out)
 	wire_put_int(&req, WIRE_REQ_MAX_OUTPUT, params->max_output_bytes);
 	wire_put_text(&req, WIRE_REQ_ALLOWED_IMPORTS, params->allowed_imports,
 				  strlen(params->allowed_imports));
-	wire_put_int(&req, WIRE_REQ_FLAGS, params->flags);
+	wire_put_int(&req, WIRE_REQ_FLAGS, params->flags |
+				 (codeexec_spawn_mode == CODEEXEC_SPAWN_GVISOR ? WIRE_FLAG_IN_GVISOR : 0));
 	wire_put_int(&req, WIRE_REQ_OUTPUT_SLACK, EXECUTE_OUTPUT_SLACK);
 	if (wire_finish(&req) < 0)
 		ereport(ERROR,
@@ -86,9 +70,20 @@ execute_helper(const ExecParams *params, CallOutcome *out)
 	if (codeexec_spawn_mode == CODEEXEC_SPAWN_FORKSERVER)
 		forkserver_run(req.data, req.len, params->timeout_ms,
 					   execute_response_cap(params), &sr);
+	else if (codeexec_spawn_mode == CODEEXEC_SPAWN_GVISOR)
+		gvisor_run(req.data, req.len, params->timeout_ms,
+				   execute_response_cap(params), &sr);
 	else
-		spawn_run(codeexec_helper_path, req.data, req.len, params->timeout_ms,
+	{
+		char	   *argv[] = {codeexec_helper_path, NULL};
+		SpawnProgram helper = {
+			argv, "the codeexec helper",
+			"Check codeexec.helper_path, or install the helper with \"make install\"."
+		};
+
+		spawn_run(&helper, req.data, req.len, params->timeout_ms,
 				  execute_response_cap(params), &sr);
+	}
 	pfree(req.data);
 	outcome_from_spawn(&sr, params, out);
 	/* The outcome holds copies; the raw response can go now. */

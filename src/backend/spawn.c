@@ -191,11 +191,10 @@ spawn_exit_callback(int code, Datum arg)
  * failure is written to status_fd as a SpawnChildError.
  */
 static void
-spawn_child_exec(const char *path, int req_r, int res_w, int diag_w, int status_w,
+spawn_child_exec(char *const argv[], int req_r, int res_w, int diag_w, int status_w,
 				 pid_t parent)
 {
 	SpawnChildError ce;
-	char	   *argv[2];
 	char	   *envp[1] = {NULL};
 	sigset_t	none;
 	int			fds[4] = {req_r, res_w, diag_w, status_w};
@@ -233,9 +232,7 @@ spawn_child_exec(const char *path, int req_r, int res_w, int diag_w, int status_
 		_exit(127);				/* the backend died before PDEATHSIG was set */
 
 	ce.step = 4;
-	argv[0] = (char *) path;
-	argv[1] = NULL;
-	execve(path, argv, envp);
+	execve(argv[0], argv, envp);
 
 fail:
 	ce.err = errno;
@@ -245,12 +242,14 @@ fail:
 }
 
 /*
- * Fork and exec the helper; on return spawn_child holds its pid and the
- * non-blocking parent ends of its pipes.  ERROR if it could not be started.
+ * Fork and exec argv (the helper, or runsc running it); on return
+ * spawn_child holds its pid and the non-blocking parent ends of its pipes.
+ * ERROR if it could not be started.
  */
 static void
-spawn_start(const char *path)
+spawn_start(const SpawnProgram *program)
 {
+	const char *path = program->argv[0];
 	int			req[2] = {-1, -1},
 				res[2] = {-1, -1},
 				diag[2] = {-1, -1},
@@ -301,7 +300,7 @@ spawn_start(const char *path)
 	pid = fork();
 	fork_errno = errno;
 	if (pid == 0)
-		spawn_child_exec(path, req[0], res[1], diag[1], status[1], parent);
+		spawn_child_exec(program->argv, req[0], res[1], diag[1], status[1], parent);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 
 	close(req[0]);
@@ -334,11 +333,11 @@ spawn_start(const char *path)
 		ereport(ERROR,
 				(errcode(ce.err == ENOENT || ce.err == ENOTDIR ?
 						 ERRCODE_UNDEFINED_FILE : ERRCODE_SYSTEM_ERROR),
-				 errmsg("could not execute the codeexec helper"),
+				 errmsg("could not execute %s", program->what),
 				 errdetail("%s(\"%s\") failed: %s.",
 						   spawn_step_names[ce.step < 0 || ce.step > 4 ? 4 : ce.step],
 						   path, strerror(ce.err)),
-				 errhint("Check codeexec.helper_path, or install the helper with \"make install\".")));
+				 errhint("%s", program->hint)));
 	}
 
 	for (int i = 0; i < 3; i++)
@@ -630,19 +629,19 @@ spawn_exchange(SpawnStartFn start, SpawnSettleFn settle, void *arg,
 	result->diagnostics_len = io.diag_len;
 }
 
-/* exec mode's start: fork + exec the helper at the path in arg. */
+/* exec mode's start: fork + exec the SpawnProgram in arg. */
 static bool
 spawn_start_exec(void *arg, double deadline)
 {
-	spawn_start((const char *) arg);
+	spawn_start((const SpawnProgram *) arg);
 	return true;
 }
 
 void
-spawn_run(const char *path, const char *request, size_t request_len,
+spawn_run(const SpawnProgram *program, const char *request, size_t request_len,
 		  int timeout_ms, size_t response_cap, SpawnResult *result)
 {
-	spawn_exchange(spawn_start_exec, NULL, (void *) path, request, request_len,
+	spawn_exchange(spawn_start_exec, NULL, (void *) program, request, request_len,
 				   timeout_ms, response_cap, result);
 }
 

@@ -38,12 +38,25 @@ typedef struct SpawnResult
 } SpawnResult;
 
 /*
- * Run the helper at path with the given request frame.  ERRORs only for
- * server-side failures (cannot create pipes, fork, or execute the helper)
- * and for interrupts (cancel, statement_timeout); everything the helper
- * does is reported in *result.
+ * What exec mode runs: argv[0] is an absolute path (no PATH search: the
+ * environment is empty), argv is NULL-terminated; what and hint go into
+ * the ERROR when it cannot be executed.  The helper itself, or runsc running
+ * it (spawn_gvisor.c).
  */
-extern void spawn_run(const char *path, const char *request, size_t request_len,
+typedef struct SpawnProgram
+{
+	char	   *const *argv;
+	const char *what;			/* for the ERROR: "the codeexec helper" */
+	const char *hint;
+} SpawnProgram;
+
+/*
+ * Run the program with the given request frame on its stdin.  ERRORs only
+ * for server-side failures (cannot create pipes, fork, or execute it) and
+ * for interrupts (cancel, statement_timeout); everything the helper does
+ * is reported in *result.
+ */
+extern void spawn_run(const SpawnProgram *program, const char *request, size_t request_len,
 					  int timeout_ms, size_t response_cap, SpawnResult *result);
 
 /*

@@ -120,6 +120,7 @@ main(int argc, char **argv)
 		main_fail(resp_fd, WIRE_STATUS_HELPER_ERROR, "request", errbuf);
 	require = (req.flags & WIRE_FLAG_REQUIRE_ISOLATION) != 0;
 	guards = (req.flags & WIRE_FLAG_NO_PY_GUARDS) == 0;
+	sandbox_set_gvisor((req.flags & WIRE_FLAG_IN_GVISOR) != 0);
 
 	/* 3: may fork; then our parent is the namespace's waiter */
 	if (sandbox_prepare(require, errbuf, sizeof(errbuf)) < 0)

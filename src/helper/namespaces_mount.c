@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -188,5 +189,103 @@ sbx_mount_minimal_root(char *err, size_t errlen)
 		snprintf(err, errlen, "remount the new root read-only");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The names runsc's container root may hold (spawn_gvisor.c writes it):
+ * mount points, the host's /lib-style symlinks, the helper, an empty
+ * read-only /tmp, and the /proc, /sys and /dev gVisor adds, which show
+ * the sandbox, not the host.
+ */
+static int
+sbx_container_name_ok(const char *dir, const char *name)
+{
+	static const char *const top[] = {
+		"usr", "etc", "bin", "lib", "lib32", "lib64", "libx32", "sbin",
+		"codeexec-helper", "proc", "sys", "dev", "tmp"
+	};
+	static const char *const etc[] = {"alternatives", "ld.so.cache"};
+	const char *const *names = strcmp(dir, "/") == 0 ? top : etc;
+	size_t		n = strcmp(dir, "/") == 0 ? sizeof(top) / sizeof(top[0]) :
+		sizeof(etc) / sizeof(etc[0]);
+
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether /proc/self/mountinfo lists mount point `want` with the "ro"
+ * option.  (gVisor's statvfs does not report ST_RDONLY, so the flag is read
+ * from here.)
+ */
+static int
+sbx_mounted_readonly(const char *want)
+{
+	FILE	   *f = fopen("/proc/self/mountinfo", "re");
+	char		line[1024];
+	int			readonly = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		char		point[256];
+		char		options[256];
+
+		/* id parent major:minor root mount-point options ... */
+		if (sscanf(line, "%*s %*s %*s %*s %255s %255s", point, options) == 2 &&
+			strcmp(point, want) == 0)
+			readonly = strcmp(options, "ro") == 0 || strncmp(options, "ro,", 3) == 0;
+	}
+	fclose(f);
+	return readonly;
+}
+
+/*
+ * sbx_check_container_root: in spawn mode gvisor the mount layer is not
+ * built here (gVisor cannot pivot into a tmpfs of ours) but by runsc from
+ * the backend's bundle.  Check that it is the one we asked for instead of
+ * trusting the flag: / is read-only and / and /etc hold nothing else.
+ */
+int
+sbx_check_container_root(char *detail, size_t len)
+{
+	static const char *const dirs[] = {"/", "/etc"};
+
+	if (!sbx_mounted_readonly("/") || !sbx_mounted_readonly("/tmp"))
+	{
+		snprintf(detail, len, "gVisor container's / or /tmp is not mounted read-only");
+		errno = 0;
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+	{
+		DIR		   *d = opendir(dirs[i]);
+		struct dirent *e;
+
+		if (d == NULL)
+		{
+			snprintf(detail, len, "opendir(%s)", dirs[i]);
+			return -1;
+		}
+		while ((e = readdir(d)) != NULL)
+		{
+			if (!sbx_container_name_ok(dirs[i], e->d_name))
+			{
+				snprintf(detail, len, "gVisor container root has unexpected %s%s%s",
+						 dirs[i], strcmp(dirs[i], "/") == 0 ? "" : "/", e->d_name);
+				closedir(d);
+				errno = 0;
+				return -1;
+			}
+		}
+		closedir(d);
+	}
+	snprintf(detail, len, "gVisor container's read-only root: /usr, /etc/alternatives, /etc/ld.so.cache, /codeexec-helper, empty /tmp; gVisor's own /proc, /sys, /dev");
 	return 0;
 }

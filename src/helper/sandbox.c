@@ -15,6 +15,10 @@
  *	  the caller must not run user code.  Without it, the layer is recorded
  *	  as inactive (with the reason) and set-up goes on.
  *
+ *	  In spawn mode gvisor (sandbox_set_gvisor) the user, mount and
+ *	  Landlock layers account for what runsc's container already did and
+ *	  what gVisor lacks (sandbox.h; docs/security.md).
+ *
  *	  Test builds (-DCODEEXEC_TESTING only) honour CODEEXEC_TEST_DISABLE, a
  *	  comma-separated list of layer names to skip, so the isolation tests
  *	  can show an attack succeeding without a layer and failing with it.
@@ -57,6 +61,7 @@ static SandboxLayer sbx_layers[SBX_LAYER_COUNT] = {
 };
 
 static char sbx_report[4096];
+static int	sbx_in_gvisor = 0;
 
 /*
  * sandbox_layer_set: record the outcome of one layer (last call wins).
@@ -300,6 +305,18 @@ sandbox_seal(int require, char *errbuf, size_t errlen)
 	if (!sbx_layers[SBX_SECCOMP].active)
 		return 0;
 	return sbx_seccomp_seal(require, errbuf, errlen);
+}
+
+void
+sandbox_set_gvisor(int in_gvisor)
+{
+	sbx_in_gvisor = in_gvisor;
+}
+
+int
+sandbox_in_gvisor(void)
+{
+	return sbx_in_gvisor;
 }
 
 /*

@@ -63,6 +63,15 @@ extern int	sandbox_pooled_populates(void);
  */
 extern void sandbox_set_response_fd(int fd);
 
+/*
+ * Spawn mode gvisor (request flag WIRE_FLAG_IN_GVISOR): runsc's container
+ * already gives the process its minimal root and hostname, and gVisor
+ * lacks Landlock and the setgroups file; sandbox_prepare() and
+ * sandbox_lock() check and record those layers accordingly.  Call before
+ * sandbox_prepare().
+ */
+extern void sandbox_set_gvisor(int in_gvisor);
+
 /* JSON array describing each layer: [{"layer":..,"active":..,"detail":..}] */
 extern const char *sandbox_report_json(void);
 

@@ -67,6 +67,11 @@ extern int	sbx_namespaces_enter_shared(int require, char *errbuf, size_t errlen)
 
 /* namespaces_mount.c: minimal read-only root inside the new mount ns. */
 extern int	sbx_mount_minimal_root(char *errbuf, size_t errlen);
+/* namespaces_mount.c: in gVisor, check runsc's container root instead. */
+extern int	sbx_check_container_root(char *detail, size_t len);
+
+/* sandbox.c: whether the request said we run in spawn mode gvisor. */
+extern int	sandbox_in_gvisor(void);
 
 /* namespaces.c: a small kernel setting file as text; false if unreadable. */
 extern bool sbx_read_setting(const char *path, char *buf, size_t size);

@@ -508,16 +508,20 @@ def bypass_is_superuser_only(sess):
 		cur.execute('drop role ' + role)
 
 
-def helpers_left(postmaster_pid, pool_size):
+def helpers_left(postmaster_pid, pool_size, data_dir):
 	"""
 	codeexec-helper processes that descend from this server's postmaster
 	(other servers on the machine may be running helpers of their own) and
 	outlived their call: every exec-mode helper, and fork-server processes
 	beyond the server itself and its pool of idle children (those live as
 	long as the cluster; their command line is the server's, "--server").
+	In spawn mode gvisor, any runsc, gofer or sandbox process naming one of
+	this server's bundles, wherever it was reparented.
 	"""
+	bundles = os.path.join(data_dir, 'base', 'pgsql_tmp', 'pgsql_tmp_codeexec_gvisor.')
 	parent = {}
 	helpers = []
+	gvisor = []
 	for d in os.listdir('/proc'):
 		if not d.isdigit():
 			continue
@@ -529,7 +533,9 @@ def helpers_left(postmaster_pid, pool_size):
 		except OSError:
 			continue
 		parent[int(d)] = int(st[st.rindex(')') + 2:].split()[1])
-		if 'codeexec-helper' in cmd or 'codeexec-helper' in st[:st.rindex(')')]:
+		if bundles in cmd:
+			gvisor.append('%s %s' % (d, cmd.strip()))
+		elif 'codeexec-helper' in cmd or 'codeexec-helper' in st[:st.rindex(')')]:
 			helpers.append((int(d), cmd.strip()))
 	left = []
 	for pid, cmd in helpers:
@@ -541,7 +547,7 @@ def helpers_left(postmaster_pid, pool_size):
 	forkserver = [x for x in left if ' --server ' in x]
 	if len(forkserver) <= 1 + pool_size:
 		left = [x for x in left if x not in forkserver]
-	return '; '.join(left)
+	return '; '.join(left + gvisor)
 
 
 def main():
@@ -611,7 +617,7 @@ def main():
 	pool_size = int(cur.fetchone()[0])
 	deadline = time.monotonic() + 5	# a killed process takes a moment to go
 	while True:
-		left = helpers_left(fx.postmaster_pid, pool_size)
+		left = helpers_left(fx.postmaster_pid, pool_size, fx.data_dir)
 		if not left or time.monotonic() > deadline:
 			break
 		time.sleep(0.2)
