@@ -50,6 +50,7 @@ int			codeexec_spawn_mode = CODEEXEC_SPAWN_EXEC;
 int			codeexec_max_concurrent = 8;
 char	   *codeexec_helper_path = NULL;
 char	   *codeexec_runsc_path = NULL;
+int			codeexec_gvisor_start_ms = 5000;
 bool		codeexec_unsafe_no_py_guards = false;
 
 static const struct config_enum_entry codeexec_spawn_mode_options[] = {
@@ -169,6 +170,11 @@ _PG_init(void)
 							   "Path of gVisor's runsc, for spawn mode gvisor.",
 							   NULL, &codeexec_runsc_path, "/usr/bin/runsc",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("codeexec.gvisor_start_ms",
+							"Wall-clock time a call gets on top of its timeout in spawn mode gvisor, for runsc to start the container.",
+							"The code's own CPU limit is unchanged.",
+							&codeexec_gvisor_start_ms, 5000, 0, 60000,
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomBoolVariable("codeexec.unsafe_no_py_guards",
 							 "Test switch: skip the AST rules, restricted builtins and import hook.",
 							 "Only for testing the OS isolation layers on their own.",

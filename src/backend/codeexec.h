@@ -42,6 +42,7 @@ extern int	codeexec_spawn_mode;
 extern int	codeexec_max_concurrent;
 extern char *codeexec_helper_path;
 extern char *codeexec_runsc_path;
+extern int	codeexec_gvisor_start_ms;
 extern bool codeexec_unsafe_no_py_guards;
 
 extern const char *codeexec_spawn_mode_name(int mode);

@@ -71,7 +71,8 @@ execute_helper(const ExecParams *params, CallOutcome *out)
 		forkserver_run(req.data, req.len, params->timeout_ms,
 					   execute_response_cap(params), &sr);
 	else if (codeexec_spawn_mode == CODEEXEC_SPAWN_GVISOR)
-		gvisor_run(req.data, req.len, params->timeout_ms,
+		gvisor_run(req.data, req.len,
+				   (int) Min((int64) params->timeout_ms + codeexec_gvisor_start_ms, PG_INT32_MAX),
 				   execute_response_cap(params), &sr);
 	else
 	{

@@ -59,7 +59,7 @@ FULL = {"max_n": 2000, "budget_s": 20, "tp_snippets": ["print1", "data"], "tp_se
                        "python3 -I -S": (100, 1.5), "bwrap --unshare-all": (60, 1.5),
                        "runsc do": (6, 2.0)})}
 CLIENTS = [1, 2, 4, 8]
-REFS = ["codeexec forkserver", "codeexec exec"]
+REFS = ["codeexec forkserver", "codeexec exec", "codeexec gvisor"]
 PEERS = ["plpython3u", "python3 -I -S", "bwrap --unshare-all", "runsc do"]
 
 
@@ -158,7 +158,8 @@ def run_phase(label, snippets, quick, json_path):
     spaced = []
     if "print1" in snippets:
         for think, n in cfg["spaced"]:
-            for mech in [sql_mech.ROUND_TRIP] + [m for m in sql_mech.MECHANISMS if m in usable]:
+            for mech in [sql_mech.ROUND_TRIP] + [m for m in sql_mech.MECHANISMS
+                                                 if m in usable and m not in sql_mech.SLOW]:
                 log(f"latency, {think * 1000:.0f} ms apart: {mech} / print1")
                 # the budget: twice the pauses and ~3 ms a call (exec mode,
                 # ~100 ms a call, stops at the budget with fewer calls)
@@ -177,7 +178,7 @@ def run_phase(label, snippets, quick, json_path):
 
     throughput = []
     for snip in [s for s in cfg["tp_snippets"] if s in snippets]:
-        for mech in [m for m in sql_mech.MECHANISMS if m in usable]:
+        for mech in [m for m in sql_mech.MECHANISMS if m in usable and m not in sql_mech.SLOW]:
             for n in CLIENTS:
                 log(f"pgbench: {mech} / {snip} / {n} clients")
                 throughput.append((mech, snip, n, sql_mech.throughput(

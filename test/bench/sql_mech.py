@@ -22,8 +22,12 @@ import procs
 MECHANISMS = {
     "codeexec forkserver": "forkserver",
     "codeexec exec": "exec",
+    "codeexec gvisor": "gvisor",
     "plpython3u": None,
 }
+# About a second a call: measured in the latency cells only, not in the
+# spaced loops or under pgbench, whose budgets are sized for milliseconds.
+SLOW = {"codeexec gvisor"}
 
 # The floor of any call through SQL on this machine (spaced loops only): a
 # constant SELECT, with the snippet bound like the others and unused.  After

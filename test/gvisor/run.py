@@ -239,18 +239,44 @@ def test_bundle_root_hides_host():
 	return 'root: %s' % ' '.join(out['root'])
 
 
+def test_short_timeout_still_runs():
+	"""runsc's start (about a second) is not the code's time: a call whose
+	timeout_ms is shorter than it still runs; without the allowance it
+	times out."""
+	conn, cur = session()
+	try:
+		code = 'print(sum(range(10 ** 6)))'
+		ok = one(cur, 'select status, stdout from codeexec_run(%s, timeout_ms => 500)', (code,))
+		cur.execute('set codeexec.gvisor_start_ms = 0')
+		short = one(cur, 'select status from codeexec_run(%s, timeout_ms => 500)', (code,))[0]
+	finally:
+		conn.close()
+	assert ok == ('ok', '499999500000\n'), ok
+	assert short == 'timeout', 'without codeexec.gvisor_start_ms: %s' % short
+
+
 def test_timeout_leaves_nothing():
 	conn, cur = session()
 	try:
 		pid = one(cur, 'select pg_backend_pid()')[0]
-		status = one(cur, "select status from codeexec_run('while True: pass', timeout_ms => 2000)")[0]
+		start_ms = int(one(cur, "select setting from pg_settings where name = 'codeexec.gvisor_start_ms'")[0])
+		# sleeps, so that the wall-clock deadline (not the CPU limit) ends it:
+		# the test switch lets it import time
+		cur.execute('set codeexec.unsafe_no_py_guards = on')
+		began = time.monotonic()
+		status = one(cur, 'select status from codeexec_run(%s, timeout_ms => 1000)',
+					 ('import time\ntime.sleep(3600)',))[0]
+		took = time.monotonic() - began
 		assert status == 'timeout', status
+		assert took < (1000 + start_ms) / 1000 + 3, 'took %.1f s' % took
+		result = 'timed out after %.1f s (timeout_ms 1000 + gvisor_start_ms %d)' % (took, start_ms)
 		state = os.listdir(os.path.join(bundle_dir(pid), 'state'))
 		assert state == [], 'container state left: %s' % state
 		assert one(cur, "select status from codeexec_run('print(1)')")[0] == 'ok'
 	finally:
 		conn.close()
 	no_runsc_left(pid)
+	return result
 
 
 def long_call_in_thread(cur, result):
@@ -348,6 +374,7 @@ def main():
 		("the code's system calls reach gVisor's kernel", test_kernel_is_gvisor),
 		('the bundle root hides the host without seccomp or guards', test_bundle_root_hides_host),
 		('rlimits and the output cap hold in gVisor', test_limits_hold_in_gvisor),
+		('a timeout shorter than runsc start still runs the code', test_short_timeout_still_runs),
 		('timeout leaves no runsc process or container state', test_timeout_leaves_nothing),
 		('cancel kills the container', test_cancel_kills_the_container),
 		('backend exit removes the bundle and the container', test_terminate_removes_bundle),
