@@ -32,7 +32,9 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/stringinfo.h"
@@ -49,6 +51,8 @@
 /* Where the helper appears inside the container. */
 #define GVISOR_HELPER_INSIDE "/codeexec-helper"
 #define GVISOR_HOSTNAME "codeexec"
+/* runsc's exit code when it fails itself (its fatal-error path) */
+#define GVISOR_RUNSC_FAILED 128
 
 /* This backend's bundle (TopMemoryContext), or NULL before the first call. */
 static char *gvisor_dir = NULL;
@@ -91,17 +95,31 @@ gvisor_write_file(const char *path, const char *data, size_t len)
 				 errmsg("could not write file \"%s\": %m", path)));
 }
 
-/* Append one read-only bind mount of host path src at dst to the mounts. */
+/*
+ * Append one OCI mount to the "mounts" array being built in json; options
+ * is a JSON array of strings, written as given.
+ */
 static void
-gvisor_json_bind(StringInfo json, const char *src, const char *dst, bool *first)
+gvisor_json_mount(StringInfo json, const char *dst, const char *type, const char *src,
+				  const char *options, bool *first)
 {
 	appendStringInfoString(json, *first ? "\n    " : ",\n    ");
 	appendStringInfoString(json, "{\"destination\": ");
 	escape_json(json, dst);
-	appendStringInfoString(json, ", \"type\": \"bind\", \"source\": ");
+	appendStringInfoString(json, ", \"type\": ");
+	escape_json(json, type);
+	appendStringInfoString(json, ", \"source\": ");
 	escape_json(json, src);
-	appendStringInfoString(json, ", \"options\": [\"rbind\", \"ro\", \"nosuid\", \"nodev\"]}");
+	appendStringInfo(json, ", \"options\": %s}", options);
 	*first = false;
+}
+
+/* A read-only bind mount of host path src at dst. */
+static void
+gvisor_json_bind(StringInfo json, const char *src, const char *dst, bool *first)
+{
+	gvisor_json_mount(json, dst, "bind", src, "[\"rbind\", \"ro\", \"nosuid\", \"nodev\"]",
+					  first);
 }
 
 /*
@@ -189,8 +207,8 @@ gvisor_write_bundle(const char *dir, const char *helper_path)
 	/* without a /tmp of its own, runsc would mount a writable tmpfs there */
 	snprintf(path, sizeof(path), "%s/tmp", rootfs);
 	gvisor_mkdir(path);
-	appendStringInfoString(&mounts, ",\n    {\"destination\": \"/tmp\", \"type\": \"tmpfs\", "
-						   "\"source\": \"tmpfs\", \"options\": [\"ro\", \"nosuid\", \"nodev\", \"noexec\"]}");
+	gvisor_json_mount(&mounts, "/tmp", "tmpfs", "tmpfs",
+					  "[\"ro\", \"nosuid\", \"nodev\", \"noexec\"]", &first);
 	snprintf(path, sizeof(path), "%s" GVISOR_HELPER_INSIDE, rootfs);
 	gvisor_write_file(path, "", 0);
 	gvisor_json_bind(&mounts, helper_path, GVISOR_HELPER_INSIDE, &first);
@@ -235,6 +253,14 @@ gvisor_bundle(void)
 	if (gvisor_dir != NULL && gvisor_bundle_helper != NULL &&
 		strcmp(gvisor_bundle_helper, codeexec_helper_path) == 0)
 		return gvisor_dir;
+
+	/* as exec mode would say it, rather than runsc's failure to bind it */
+	if (access(codeexec_helper_path, X_OK) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not execute the codeexec helper"),
+				 errdetail("access(\"%s\") failed: %m.", codeexec_helper_path),
+				 errhint("Check codeexec.helper_path, or install the helper with \"make install\".")));
 
 	if (gvisor_dir == NULL)
 	{
@@ -287,4 +313,24 @@ gvisor_run(const char *request, size_t request_len, int timeout_ms,
 	pfree(id);
 	pfree(root_flag);
 	pfree(state);
+
+	/*
+	 * runsc exits 128 when it fails itself (the container's own exit codes
+	 * are the helper's, or 128 + a signal number): a server-side failure,
+	 * not the code's result.
+	 */
+	if (!result->timed_out && result->response_len == 0 &&
+		WIFEXITED(result->wait_status) && WEXITSTATUS(result->wait_status) == GVISOR_RUNSC_FAILED)
+	{
+		while (result->diagnostics_len > 0 &&
+			   isspace((unsigned char) result->diagnostics[result->diagnostics_len - 1]))
+			result->diagnostics[--result->diagnostics_len] = '\0';
+		ereport(ERROR,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("gVisor's runsc could not run the codeexec container"),
+				 errdetail("runsc: %s", result->diagnostics_len > 0 ?
+						   result->diagnostics : "no message"),
+				 errhint("Check that \"%s --rootless --network=none do /bin/true\" works as the PostgreSQL OS user.",
+						 codeexec_runsc_path)));
+	}
 }

@@ -367,6 +367,37 @@ def test_missing_runsc_is_an_error():
 		conn.close()
 
 
+def test_runsc_failure_is_an_error():
+	"""runsc failing itself (here: a wrapper that gives it a platform that
+	does not exist) is a server-side ERROR with runsc's own message, not a
+	'killed' result; so is a helper path that does not exist."""
+	work = tempfile.mkdtemp(prefix='codeexec-gvisor-test-')
+	wrapper = os.path.join(work, 'runsc')
+	with open(wrapper, 'w') as f:
+		f.write('#!/bin/sh\nexec %s --platform=no-such-platform "$@"\n' % RUNSC)
+	os.chmod(work, 0o755)
+	os.chmod(wrapper, 0o755)
+	conn, cur = session()
+	errors = []
+	try:
+		for setting, value in [('codeexec.runsc_path', wrapper),
+							   ('codeexec.helper_path', '/nonexistent/codeexec-helper')]:
+			cur.execute('set %s = %%s' % setting, (value,))
+			try:
+				cur.execute("select status from codeexec_run('print(1)')")
+				errors.append(('no error', cur.fetchone()))
+			except psycopg2.Error as e:
+				errors.append((e.pgcode, e.diag.message_primary, e.diag.message_detail))
+			cur.execute('reset %s' % setting)
+	finally:
+		conn.close()
+		shutil.rmtree(work, ignore_errors=True)
+	runsc, helper = errors
+	assert runsc[:2] == ('58000', "gVisor's runsc could not run the codeexec container"), runsc
+	assert 'no-such-platform' in (runsc[2] or ''), runsc
+	assert helper[:2] == ('58P01', 'could not execute the codeexec helper'), helper
+
+
 def main():
 	for name, fn in [
 		('isolation report counts the container, Landlock replaced', test_isolation_report),
@@ -379,6 +410,7 @@ def main():
 		('cancel kills the container', test_cancel_kills_the_container),
 		('backend exit removes the bundle and the container', test_terminate_removes_bundle),
 		('a missing runsc is a clear ERROR', test_missing_runsc_is_an_error),
+		('a failing runsc or a missing helper is a clear ERROR', test_runsc_failure_is_an_error),
 		# last, and alone on the machine in CI: no gVisor process of ours at all
 		('no runsc, gofer, sandbox or stub process is left', no_runsc_left),
 	]:
