@@ -33,6 +33,7 @@
 #include "postgres.h"
 
 #include <ctype.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,7 +52,10 @@
 /* Where the helper appears inside the container. */
 #define GVISOR_HELPER_INSIDE "/codeexec-helper"
 #define GVISOR_HOSTNAME "codeexec"
-/* runsc's exit code when it fails itself (its fatal-error path) */
+/*
+ * runsc's exit code when it fails itself (its fatal-error path); a
+ * container killed by signal N makes it exit with this + N.
+ */
 #define GVISOR_RUNSC_FAILED 128
 
 /* This backend's bundle (TopMemoryContext), or NULL before the first call. */
@@ -313,6 +317,19 @@ gvisor_run(const char *request, size_t request_len, int timeout_ms,
 	pfree(id);
 	pfree(root_flag);
 	pfree(state);
+
+	/*
+	 * runsc reports a container killed by signal N as exit code 128 + N;
+	 * give outcome.c the wait status exec mode would have seen, so that
+	 * e.g. SIGXCPU is a timeout there too.
+	 */
+	if (!result->timed_out && WIFEXITED(result->wait_status) &&
+		WEXITSTATUS(result->wait_status) > GVISOR_RUNSC_FAILED &&
+		WEXITSTATUS(result->wait_status) < GVISOR_RUNSC_FAILED + NSIG)
+	{
+		result->wait_status = WEXITSTATUS(result->wait_status) - GVISOR_RUNSC_FAILED;
+		Assert(WIFSIGNALED(result->wait_status));
+	}
 
 	/*
 	 * runsc exits 128 when it fails itself (the container's own exit codes

@@ -20,8 +20,13 @@
  *	  Runs inside the new user and mount namespaces, with the capabilities
  *	  those give, before the PID-namespace fork.
  *
+ *	  In spawn mode gvisor the root is runsc's container root instead,
+ *	  which the backend describes in its OCI bundle; sbx_check_container_root
+ *	  checks it holds no more than that.
+ *
  *-------------------------------------------------------------------------
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,7 +34,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 

@@ -345,8 +345,13 @@ def test_limits_hold_in_gvisor():
 		mem = one(cur, "select status from codeexec_run('x = bytearray(512 * 1024 * 1024)', memory_mb => 128)")[0]
 		out = one(cur, "select status, output_truncated, length(stdout) from codeexec_run("
 				  "'print(\"x\" * 5000000)', max_output_bytes => 4096)")
+		# the CPU limit (SIGXCPU, seen through runsc's exit code 128 + 24)
+		# ends it long before the wall-clock deadline of 1 s + gvisor_start_ms
+		cpu = one(cur, "select status, error_message from codeexec_run('while True: pass', "
+				  "timeout_ms => 1000)")
 	finally:
 		conn.close()
+	assert cpu == ('timeout', 'execution exceeded its CPU time limit (SIGXCPU)'), cpu
 	assert mem == 'memory_limit', mem
 	assert out[0] == 'ok' and out[1] is True and out[2] <= 4096, out
 
@@ -404,7 +409,7 @@ def main():
 		('a call runs with require_isolation and is recorded as gvisor', test_print_runs_and_is_recorded),
 		("the code's system calls reach gVisor's kernel", test_kernel_is_gvisor),
 		('the bundle root hides the host without seccomp or guards', test_bundle_root_hides_host),
-		('rlimits and the output cap hold in gVisor', test_limits_hold_in_gvisor),
+		('rlimits (memory, CPU) and the output cap hold in gVisor', test_limits_hold_in_gvisor),
 		('a timeout shorter than runsc start still runs the code', test_short_timeout_still_runs),
 		('timeout leaves no runsc process or container state', test_timeout_leaves_nothing),
 		('cancel kills the container', test_cancel_kills_the_container),
