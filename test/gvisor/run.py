@@ -12,9 +12,12 @@ this mode):
   - the container root the backend writes hides the host's files even for
     a process with no seccomp filter and no Python guards (the bundle is
     run by runsc directly with python3 in place of the helper);
+  - the memory, CPU and output limits hold inside gVisor (the CPU limit's
+    SIGXCPU, which runsc reports as an exit code, is a timeout), and runsc's
+    start is not counted against timeout_ms (codeexec.gvisor_start_ms);
   - timeout, cancel and backend exit leave no runsc process, no container
     state and no bundle behind;
-  - a missing runsc is a clear ERROR.
+  - a missing or failing runsc, or a missing helper, is a clear ERROR.
 
 Runs as root (CI) or as the PostgreSQL OS user; ends with
 "N passed, N failed" and exits non-zero on any failure.
