@@ -77,10 +77,7 @@ execute_helper(const ExecParams *params, CallOutcome *out)
 	else
 	{
 		char	   *argv[] = {codeexec_helper_path, NULL};
-		SpawnProgram helper = {
-			argv, "the codeexec helper",
-			"Check codeexec.helper_path, or install the helper with \"make install\"."
-		};
+		SpawnProgram helper = {argv, SPAWN_HELPER_WHAT, SPAWN_HELPER_HINT};
 
 		spawn_run(&helper, req.data, req.len, params->timeout_ms,
 				  execute_response_cap(params), &sr);

@@ -50,12 +50,8 @@ outcome_fail(CallOutcome *out, const char *status, char *message)
 	out->violations = NULL;
 }
 
-/*
- * The helper's diagnostics as safe text: invalid UTF-8 bytes and control
- * characters other than newline and tab become '?', trailing space is
- * dropped.
- */
-static char *
+/* outcome_diag_text: see outcome.h. */
+char *
 outcome_diag_text(const SpawnResult *sr)
 {
 	char	   *s = pnstrdup(sr->diagnostics, sr->diagnostics_len);

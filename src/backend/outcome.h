@@ -17,4 +17,11 @@
 extern void outcome_from_spawn(const SpawnResult *sr, const ExecParams *params,
 							   CallOutcome *out);
 
+/*
+ * The helper's (or runsc's) diagnostics as palloc'd text safe for a message:
+ * invalid UTF-8 and control characters other than newline and tab become
+ * '?', trailing space is dropped.
+ */
+extern char *outcome_diag_text(const SpawnResult *sr);
+
 #endif

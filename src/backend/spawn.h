@@ -50,6 +50,11 @@ typedef struct SpawnProgram
 	const char *hint;
 } SpawnProgram;
 
+/* what and hint for the helper itself (exec mode, and gvisor's check) */
+#define SPAWN_HELPER_WHAT "the codeexec helper"
+#define SPAWN_HELPER_HINT \
+	"Check codeexec.helper_path, or install the helper with \"make install\"."
+
 /*
  * Run the program with the given request frame on its stdin.  ERRORs only
  * for server-side failures (cannot create pipes, fork, or execute it) and

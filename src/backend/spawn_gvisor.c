@@ -32,7 +32,6 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,6 +45,7 @@
 #include "utils/memutils.h"
 
 #include "codeexec.h"
+#include "outcome.h"
 #include "spawn.h"
 #include "spawn_gvisor.h"
 
@@ -262,9 +262,9 @@ gvisor_bundle(void)
 	if (access(codeexec_helper_path, X_OK) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not execute the codeexec helper"),
+				 errmsg("could not execute %s", SPAWN_HELPER_WHAT),
 				 errdetail("access(\"%s\") failed: %m.", codeexec_helper_path),
-				 errhint("Check codeexec.helper_path, or install the helper with \"make install\".")));
+				 errhint("%s", SPAWN_HELPER_HINT)));
 
 	if (gvisor_dir == NULL)
 	{
@@ -339,14 +339,12 @@ gvisor_run(const char *request, size_t request_len, int timeout_ms,
 	if (!result->timed_out && result->response_len == 0 &&
 		WIFEXITED(result->wait_status) && WEXITSTATUS(result->wait_status) == GVISOR_RUNSC_FAILED)
 	{
-		while (result->diagnostics_len > 0 &&
-			   isspace((unsigned char) result->diagnostics[result->diagnostics_len - 1]))
-			result->diagnostics[--result->diagnostics_len] = '\0';
+		char	   *diag = outcome_diag_text(result);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_SYSTEM_ERROR),
 				 errmsg("gVisor's runsc could not run the codeexec container"),
-				 errdetail("runsc: %s", result->diagnostics_len > 0 ?
-						   result->diagnostics : "no message"),
+				 errdetail("runsc: %s", diag[0] != '\0' ? diag : "no message"),
 				 errhint("Check that \"%s --rootless --network=none do /bin/true\" works as the PostgreSQL OS user.",
 						 codeexec_runsc_path)));
 	}

@@ -81,9 +81,10 @@ typedef enum WireTag
 #define WIRE_FLAG_REPORT_ISOLATION 0x08 /* probe the layers, report, do not run */
 #define WIRE_FLAG_REQUIRE_ISOLATION 0x10	/* refuse to run if any OS layer
 											 * cannot be set up */
-#define WIRE_FLAG_IN_GVISOR		0x20	/* spawn mode gvisor: runsc's container
-										 * provides the user, mount and UTS
-										 * layers (see sandbox.c) */
+#define WIRE_FLAG_IN_GVISOR		0x20	/* spawn mode gvisor: check runsc's
+										 * root instead of building one; no
+										 * setgroups file, no Landlock there
+										 * (see sandbox.h) */
 
 /*
  * WIRE_RES_STATUS values.  The first seven are the user-visible statuses of

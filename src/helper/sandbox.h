@@ -65,10 +65,9 @@ extern void sandbox_set_response_fd(int fd);
 
 /*
  * Spawn mode gvisor (request flag WIRE_FLAG_IN_GVISOR): runsc's container
- * already gives the process its minimal root and hostname, and gVisor
- * lacks Landlock and the setgroups file; sandbox_prepare() and
- * sandbox_lock() check and record those layers accordingly.  Call before
- * sandbox_prepare().
+ * already gives the process its minimal root, and gVisor lacks Landlock
+ * and the setgroups file; sandbox_prepare() and sandbox_lock() check and
+ * record those layers accordingly.  Call before sandbox_prepare().
  */
 extern void sandbox_set_gvisor(int in_gvisor);
 

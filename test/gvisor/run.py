@@ -34,7 +34,6 @@ import time
 import psycopg2
 import psycopg2.errors
 
-RUNSC = '/usr/bin/runsc'
 BUNDLE_PREFIX = 'pgsql_tmp_codeexec_gvisor.'
 passed = 0
 failed = 0
@@ -70,15 +69,16 @@ def one(cur, sql, args=()):
 	return cur.fetchone()
 
 
-def data_directory():
+def server_setting(name):
 	conn, cur = session()
 	try:
-		return one(cur, 'show data_directory')[0]
+		return one(cur, 'select current_setting(%s)', (name,))[0]
 	finally:
 		conn.close()
 
 
-DATA_DIR = data_directory()
+DATA_DIR = server_setting('data_directory')
+RUNSC = server_setting('codeexec.runsc_path')	# the runsc the server runs
 
 
 def bundle_dir(backend_pid):
