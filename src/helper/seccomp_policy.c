@@ -40,7 +40,7 @@ const SbxSyscallRule sbx_seccomp_policy[] = {
 	A("close", SBX_ARG_ANY, "closing descriptors"),
 	A("fcntl", SBX_ARG_ANY, "descriptor flags (F_GETFD/F_GETFL) on own fds"),
 	A("fstat", SBX_ARG_ANY, "stat of an open descriptor"),
-	A("newfstatat", SBX_ARG_EMPTY_PATH, "glibc's fstat(fd) is newfstatat(fd, \"\", AT_EMPTY_PATH); path lookups get EACCES"),
+	A("newfstatat", SBX_ARG_EMPTY_PATH, "glibc's fstat(fd) is newfstatat(fd, \"\", AT_EMPTY_PATH); without the flag a path lookup gets EACCES"),
 	A("poll", SBX_ARG_ANY, "waiting on own pipes"),
 	A("ppoll", SBX_ARG_ANY, "waiting on own pipes"),
 

@@ -72,6 +72,9 @@ ARGUMENT_CASES = [
     ("mprotect to executable", 10, [0, 0, 1 | PROT_EXEC], "trap"),
     ("newfstatat of a descriptor", 262, [0, 0, 0, AT_EMPTY_PATH], "kernel"),
     ("newfstatat of a path", 262, [AT_FDCWD, 0, 0, 0], "errno EACCES"),
+    # the flag, not the path, is what the filter sees: a non-empty path with
+    # AT_EMPTY_PATH is looked up (docs/security.md, What remains)
+    ("newfstatat of a path with AT_EMPTY_PATH", 262, [AT_FDCWD, 0, 0, AT_EMPTY_PATH], "kernel"),
     ("rt_sigaction query of SIGSYS", 13, [SIGSYS, 0, 0, 8], "kernel"),
     ("rt_sigaction of another signal", 13, [SIGSYS - 1, 0, 0, 8], "kernel"),
     ("rt_sigaction of a real-time signal", 13, [SIGSYS + 3, 1, 0, 8], "kernel"),
