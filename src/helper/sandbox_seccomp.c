@@ -10,11 +10,15 @@
  *	  handler (async-signal-safe: no malloc, no stdio) writes a complete
  *	  "killed" response frame naming the call (si_syscall, resolved to a
  *	  name from a table built before the filter is loaded) to the response
- *	  descriptor, then dies of SIGSYS itself, so the backend's waitpid sees
- *	  the signal too.  The trap cannot be defused: replacing the SIGSYS
- *	  handler is itself forbidden by the policy, and a blocked or ignored
- *	  SIGSYS is forced to its default (kill) by the kernel.  Calls of a
- *	  non-native architecture (i386 int 0x80, x32) take the same path.
+ *	  descriptor, then ends the process by re-raising SIGSYS.  When the
+ *	  process is the init of its PID namespace (the runner is, whenever
+ *	  that layer is up), Linux drops a default-action signal it sends
+ *	  itself, so it then exits with 128 + SIGSYS, which outcome.c reads
+ *	  alike (gVisor's kernel delivers the signal).  The trap cannot be
+ *	  defused: replacing the SIGSYS handler is itself forbidden by the
+ *	  policy, and a blocked or ignored SIGSYS is forced to its default
+ *	  (kill) by the kernel.  Calls of a non-native architecture (i386 int
+ *	  0x80, x32) take the same path.
  *
  *-------------------------------------------------------------------------
  */

@@ -557,6 +557,9 @@ def main():
 		all_cases = [c for c in all_cases if re.search(only, c['id'])]
 	sess = Session()
 	cur = sess.conn.cursor()
+	cur.execute('show codeexec.spawn_mode')
+	if cur.fetchone()[0] == 'gvisor':
+		all_cases = [dict(c, **c.get('in_gvisor', {})) for c in all_cases]
 	cur.execute('select pg_postmaster_start_time()::text')
 	start_time = cur.fetchone()[0]
 	fx = Fixture(sess.conn)

@@ -33,6 +33,9 @@ A case is a dict:
               error_message must match (the signal or system call named)
   sql_error   SQLSTATEs that are an acceptable answer instead of a result
               (e.g. a caller asking for more than the superuser allows)
+  in_gvisor   keys above that take other values in spawn mode gvisor,
+              where gVisor's kernel, not the host's, answers the code
+              (the runner applies them when the session's mode is gvisor)
 
 The code reads its targets from `context` (paths, pids, ports that the
 runner puts there), so nothing host-specific is written into a case.
@@ -64,8 +67,18 @@ OS_BYPASS = frozenset({'error', 'killed'})
 def case(category, name, code, expect=('violation',), errors=None,
 		 os_level=False, bypass=None, bypass_errors=None, forbid=(),
 		 require=(), bypass_require=(), max_stdout=None, truncated=None,
-		 sql_error=(), killed_match=None, preimport=(), **opts):
+		 sql_error=(), killed_match=None, preimport=(), in_gvisor=None, **opts):
 	"""Build one case dict; see the module comment for the keys."""
+	if in_gvisor:
+		args = dict(expect=expect, errors=errors, os_level=os_level, bypass=bypass,
+					bypass_errors=bypass_errors, forbid=forbid, require=require,
+					bypass_require=bypass_require, max_stdout=max_stdout,
+					truncated=truncated, sql_error=sql_error, killed_match=killed_match,
+					preimport=preimport, **opts)
+		base = case(category, name, code, **args)
+		changed = case(category, name, code, **dict(args, **in_gvisor))
+		base['in_gvisor'] = {k: v for k, v in changed.items() if base[k] != v}
+		return base
 	if os_level:
 		if bypass is None:
 			bypass = OS_BYPASS

@@ -92,4 +92,20 @@ _signal.signal(_signal.SIGXCPU, _signal.SIG_IGN)
 while True:
     pass
 ''', os_level=True, bypass={'timeout', 'killed'}, timeout_ms=1500),
+	# The runner is the init of its PID namespace, and Linux drops a signal
+	# an init sends itself whose action is the default (docs/security.md,
+	# the PID namespace row): its own SIGTERM does not end it, and abort()
+	# ends in glibc's last resort, SIGSEGV.  Without the PID namespace both
+	# would die of their signal, as they do under gVisor's kernel.
+	case(C, 'self_sigterm_dropped_as_init', '''
+import posix
+posix.kill(posix.getpid(), 15)
+print("ALIVE", posix.getpid())
+''', os_level=True, bypass={'ok'}, bypass_require=[r'^ALIVE 1$'],
+		 in_gvisor=dict(bypass={'killed'}, bypass_require=[], killed_match=r'SIGTERM')),
+	case(C, 'self_abort_as_init', '''
+import posix
+posix.abort()
+''', os_level=True, bypass={'killed'}, killed_match=r'SIGSEGV',
+		 in_gvisor=dict(killed_match=r'SIGABRT')),
 ]
