@@ -240,6 +240,13 @@ fs_client_abandon(int sock)
 		close(fds[i]);
 }
 
+/* spawn.c's measure callback: the child's CPU before it is killed. */
+static bool
+fs_client_measure(void *arg, double *cpu_seconds)
+{
+	return fs_settle_cpu_used(&((FsClientCall *) arg)->settle, cpu_seconds);
+}
+
 /*
  * spawn.c's start callback: reach a pooled child.  `arg` is the
  * FsClientCall.  false if the deadline passed before a child took the
@@ -302,7 +309,10 @@ fs_client_start(void *arg, double deadline)
 		hello = fs_client_hello(sock, &call->settle);
 	}
 	if (hello == FS_HELLO_OK)
+	{
 		spawn_set_abandon(NULL);	/* the pidfd is spawn.c's now */
+		spawn_set_measure(fs_client_measure, call);
+	}
 	else if (hello == FS_HELLO_NONE)
 		spawn_release(SPAWN_ADOPT_REQUEST);
 	/* EOF or garbage: the loop sees EOF, "killed" */

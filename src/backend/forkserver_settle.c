@@ -188,6 +188,17 @@ fs_settle_begin(FsSettle *s, int pidfd, uint64 hello_cpu_nsec)
 	}
 }
 
+bool
+fs_settle_cpu_used(FsSettle *s, double *cpu_seconds)
+{
+	double		now;
+
+	if (!s->ready || !fs_settle_cpu(s->cpu_clock, &now))
+		return false;
+	*cpu_seconds = Max(now - s->cpu_start, 0.0);
+	return true;
+}
+
 void
 fs_settle_end(FsSettle *s)
 {

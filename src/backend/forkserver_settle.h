@@ -40,6 +40,13 @@ extern void fs_settle_begin(FsSettle *s, int pidfd, uint64 hello_cpu_nsec);
 extern SpawnSettle fs_settle_try(FsSettle *s, int pidfd, const char *response,
 								 size_t response_len, SpawnResult *result);
 
+/*
+ * The CPU the live child has used on the call so far (its clock now minus
+ * its hello's reading), for a call about to be ended by killing it; false
+ * before the hello or once the child is gone.
+ */
+extern bool fs_settle_cpu_used(FsSettle *s, double *cpu_seconds);
+
 /* After the call, however it ended (also from PG_FINALLY): close the file. */
 extern void fs_settle_end(FsSettle *s);
 

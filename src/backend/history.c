@@ -25,6 +25,7 @@
 #include "quota.h"
 #include "recorder.h"
 #include "recorder_msg.h"
+#include "spawn.h"
 
 #define HISTORY_NCOLS 21
 
@@ -90,9 +91,16 @@ static RecorderPrepared history_pending;
 static bool history_has_pending = false;
 static bool history_callbacks_registered = false;
 
-/* The charge history_charge() made ready, sent with a 'cancelled' row. */
+/*
+ * The charge sent with a 'cancelled' row: the one history_charge() made
+ * ready, or, until then, an open one history_begin() made for a call with
+ * a user, whose CPU seconds are written in when it is sent: what the
+ * helper had used when the call was cut short (spawn.h), so that a cancel,
+ * a terminated backend or a lost client does not make the CPU free.
+ */
 static RecorderPrepared history_pending_charge;
 static bool history_has_pending_charge = false;
+static bool history_charge_open = false;
 
 /*
  * history_send_pending: commit the pending record, if any, via the worker;
@@ -104,8 +112,21 @@ history_send_pending(bool wait_reply)
 {
 	if (history_has_pending_charge)
 	{
+		double		cpu = spawn_killed_cpu_seconds();
+		bool		send = true;
+
 		history_has_pending_charge = false;
-		(void) recorder_send_prepared(&history_pending_charge, wait_reply);
+		if (history_charge_open)
+		{
+			history_charge_open = false;
+			send = cpu > 0 && history_pending_charge.data != NULL;
+			if (send)
+				quota_charge_set_cpu(history_pending_charge.data, cpu);
+		}
+		if (send)
+			(void) recorder_send_prepared(&history_pending_charge, wait_reply);
+		else
+			recorder_discard(&history_pending_charge);
 	}
 	if (!history_has_pending)
 		return;
@@ -120,6 +141,7 @@ history_drop_pending(void)
 	if (history_has_pending_charge)
 	{
 		history_has_pending_charge = false;
+		history_charge_open = false;
 		recorder_discard(&history_pending_charge);
 	}
 	if (!history_has_pending)
@@ -192,6 +214,16 @@ history_begin(const ExecRecord *rec)
 	recorder_prepare(&history_pending, RECORDER_RECORD, &buf);
 	history_has_pending = true;
 	pfree(buf.data);
+
+	spawn_forget_killed_cpu();
+	if (rec->has_user_id)
+	{
+		quota_charge_payload_open(&buf, rec->user_id);
+		recorder_prepare(&history_pending_charge, RECORDER_CHARGE, &buf);
+		history_has_pending_charge = true;
+		history_charge_open = true;
+		pfree(buf.data);
+	}
 }
 
 /* history_charge: see history.h. */
@@ -200,6 +232,13 @@ history_charge(bool has_user_id, int64 user_id, double cpu_seconds)
 {
 	StringInfoData buf;
 
+	if (history_has_pending_charge)
+	{
+		/* the open charge history_begin() made: this one replaces it */
+		history_has_pending_charge = false;
+		history_charge_open = false;
+		recorder_discard(&history_pending_charge);
+	}
 	if (!history_has_pending ||
 		!quota_charge_payload(&buf, has_user_id, user_id, cpu_seconds))
 		return;

@@ -48,7 +48,9 @@ extern int64 history_record(const ExecRecord *rec);
 /*
  * Optional, before running: if the call then ends without history_record()
  * (backend killed, error escaping the caller), a 'cancelled' row is
- * committed from rec.  history_record() may be called from PG_CATCH inside
+ * committed from rec, and, for a call with a user, a charge of the CPU
+ * the helper had used when it was killed (spawn_killed_cpu_seconds), until
+ * history_charge() replaces it.  history_record() may be called from PG_CATCH inside
  * HOLD_INTERRUPTS()/RESUME_INTERRUPTS() (it uses no SPI).
  */
 extern void history_begin(const ExecRecord *rec);

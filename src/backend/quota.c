@@ -20,6 +20,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "libpq/pqformat.h"
+#include "port/pg_bswap.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
@@ -150,10 +151,34 @@ quota_charge_payload(StringInfo buf, bool has_user_id, int64 user_id, double cpu
 {
 	if (!has_user_id || !(cpu_seconds > 0))
 		return false;
+	quota_charge_payload_open(buf, user_id);
+	quota_charge_set_cpu(buf->data, cpu_seconds);
+	return true;
+}
+
+/* quota_charge_payload_open: see quota.h.  The user, then the seconds. */
+void
+quota_charge_payload_open(StringInfo buf, int64 user_id)
+{
 	initStringInfo(buf);
 	pq_sendint64(buf, user_id);
-	pq_sendfloat8(buf, cpu_seconds);
-	return true;
+	pq_sendfloat8(buf, 0);
+}
+
+/* quota_charge_set_cpu: see quota.h.  pq_sendfloat8's layout, by hand. */
+void
+quota_charge_set_cpu(char *payload, double cpu_seconds)
+{
+	union
+	{
+		float8		f;
+		uint64		i;
+	}			swap;
+	uint64		n;
+
+	swap.f = cpu_seconds;
+	n = pg_hton64(swap.i);
+	memcpy(payload + sizeof(int64), &n, sizeof(n));
 }
 
 static const Oid quota_types[4] = {INT8OID, INT4OID, FLOAT8OID, TEXTOID};

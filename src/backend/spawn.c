@@ -26,6 +26,7 @@
  */
 #include "postgres.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -73,6 +74,11 @@ static SpawnChild spawn_child = {0, -1, {-1, -1, -1}, NULL};
  * (spawn_set_abandon).
  */
 static SpawnAbandonFn spawn_abandon_fn = NULL;
+/* Channel mode: how to read the live child's CPU (spawn_set_measure). */
+static SpawnMeasureFn spawn_measure_fn = NULL;
+static void *spawn_measure_arg = NULL;
+/* The CPU the current call's child had used when it was killed alive; -1 */
+static double spawn_killed_cpu = -1;
 static bool spawn_exit_callback_registered = false;
 static volatile sig_atomic_t spawn_sigchld_seen = false;
 
@@ -138,6 +144,115 @@ spawn_close_pidfd(bool kill_first)
 	spawn_child.pidfd = -1;
 }
 
+/* The CPU clock of process pid, in seconds; false if it cannot be read. */
+static bool
+spawn_process_cpu(pid_t pid, double *seconds)
+{
+	clockid_t	clock;
+	struct timespec ts;
+
+	if (clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &ts) != 0)
+		return false;
+	*seconds = ts.tv_sec + ts.tv_nsec / 1e9;
+	return true;
+}
+
+/*
+ * Add the pids listed in /proc/<pid>/task/<tid>/children, for every thread
+ * of pid, to tree[*n] (at most max).  No palloc: this runs in abort and
+ * exit paths.
+ */
+static void
+spawn_add_children(pid_t pid, pid_t *tree, int *n, int max)
+{
+	char		path[64];
+	char		list[1024];
+	DIR		   *tasks;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int) pid);
+	if ((tasks = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(tasks)) != NULL && *n < max)
+	{
+		int			fd;
+		ssize_t		len;
+		char	   *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children", (int) pid, de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		len = read(fd, list, sizeof(list) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		list[len] = '\0';
+		for (p = list; *p != '\0' && *n < max;)
+		{
+			char	   *end;
+			long		child = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (child > 0)
+				tree[(*n)++] = (pid_t) child;
+			p = end;
+		}
+	}
+	closedir(tasks);
+}
+
+/*
+ * The CPU of the process tree rooted at our child pid, which is still
+ * alive: the helper and the sandboxed runner it forked (or runsc and the
+ * sandbox it started).  Read before the kill, which the runner does not
+ * survive long enough to be reaped by its waiter.
+ */
+static double
+spawn_tree_cpu(pid_t root)
+{
+	pid_t		tree[64];
+	int			n = 1;
+	double		total = 0;
+
+	tree[0] = root;
+	for (int i = 0; i < n; i++)
+	{
+		double		cpu;
+
+		if (spawn_process_cpu(tree[i], &cpu))
+			total += cpu;
+		spawn_add_children(tree[i], tree, &n, lengthof(tree));
+	}
+	return total;
+}
+
+/*
+ * Before a live child is killed: read the CPU it has used (spawn.h,
+ * spawn_killed_cpu_seconds).  A child that has exited is left alone: its
+ * figures come from wait4 or the fork server's exit record.
+ */
+static void
+spawn_measure_before_kill(void)
+{
+	double		cpu;
+
+	if (spawn_child.pid > 0)
+	{
+		siginfo_t	info;
+
+		memset(&info, 0, sizeof(info));
+		if (waitid(P_PID, spawn_child.pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			info.si_pid == 0)
+			spawn_killed_cpu = spawn_tree_cpu(spawn_child.pid);
+	}
+	else if (spawn_child.pidfd >= 0 && spawn_measure_fn != NULL &&
+			 spawn_measure_fn(spawn_measure_arg, &cpu))
+		spawn_killed_cpu = cpu;
+}
+
 /*
  * Kill (if still running) and reap the child, close every pipe and free the
  * wait set.  Safe to call at any time, any number of times; stores the wait
@@ -162,6 +277,8 @@ spawn_cleanup(int *wait_status, struct rusage *ru)
 		if (spawn_child.fds[SPAWN_FD_RESPONSE] >= 0)
 			abandon(spawn_child.fds[SPAWN_FD_RESPONSE]);
 	}
+	spawn_measure_before_kill();
+	spawn_measure_fn = NULL;
 	for (int i = 0; i < 3; i++)
 		spawn_close_fd(i);
 	spawn_close_pidfd(true);
@@ -567,6 +684,9 @@ spawn_loop(SpawnIo *io, SpawnSettleFn settle, void *arg, double deadline,
 		return;
 	result->cpu_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	/* killed alive (deadline, overflow): its reading before the kill */
+	if (spawn_killed_cpu > result->cpu_seconds)
+		result->cpu_seconds = spawn_killed_cpu;
 	result->peak_rss_kb = ru.ru_maxrss;
 }
 
@@ -601,6 +721,8 @@ spawn_exchange(SpawnStartFn start, SpawnSettleFn settle, void *arg,
 	Assert(spawn_child.pid == 0 && spawn_child.pidfd < 0);
 
 	spawn_sigchld_seen = false;
+	spawn_killed_cpu = -1;
+	spawn_measure_fn = NULL;
 	old_sigchld = pqsignal(SIGCHLD, spawn_sigchld_handler);
 	begin = spawn_now();
 	PG_TRY();
@@ -675,6 +797,25 @@ void
 spawn_set_abandon(SpawnAbandonFn fn)
 {
 	spawn_abandon_fn = fn;
+}
+
+void
+spawn_set_measure(SpawnMeasureFn fn, void *arg)
+{
+	spawn_measure_fn = fn;
+	spawn_measure_arg = arg;
+}
+
+double
+spawn_killed_cpu_seconds(void)
+{
+	return spawn_killed_cpu;
+}
+
+void
+spawn_forget_killed_cpu(void)
+{
+	spawn_killed_cpu = -1;
 }
 
 void

@@ -31,7 +31,8 @@ typedef struct SpawnResult
 								 * SPAWN_DIAG_KEEP bytes */
 	size_t		diagnostics_len;
 	double		wall_seconds;
-	double		cpu_seconds;	/* user + system time from rusage */
+	double		cpu_seconds;	/* user + system time from rusage; if we
+								 * killed it alive, as read before the kill */
 	int64		peak_rss_kb;	/* ru_maxrss from rusage */
 	bool		settled;		/* channel: ended by the settle callback, the
 								 * figures read from the live child */
@@ -133,6 +134,27 @@ extern void spawn_send_request(void);
  */
 typedef void (*SpawnAbandonFn) (int response_fd);
 extern void spawn_set_abandon(SpawnAbandonFn fn);
+
+/*
+ * CPU of a call that ends with its child killed.  When the deadline,
+ * a cancel, an ERROR or a FATAL ends a call whose child is still alive,
+ * spawn.c reads the CPU that child has used just before it kills it, so
+ * that a call cut short is charged what it burnt (rusage after the kill
+ * would miss it: exec mode's sandboxed runner dies unreaped by its waiter;
+ * a fork-server child is reaped by the server).  Exec mode reads the CPU
+ * clocks of the whole process tree it started; channel mode calls the
+ * `measure` set with spawn_set_measure() (from `start`, once it knows the
+ * child), which returns false when it cannot tell.  The cpu_seconds of a
+ * result whose child was killed alive (deadline, response overflow) is
+ * that reading; spawn_killed_cpu_seconds() returns the last call's
+ * reading (also after a cancel, an ERROR or a FATAL), or -1 if its child
+ * was not killed alive or could not be read.
+ */
+typedef bool (*SpawnMeasureFn) (void *arg, double *cpu_seconds);
+extern void spawn_set_measure(SpawnMeasureFn fn, void *arg);
+extern double spawn_killed_cpu_seconds(void);
+/* A new call begins (before its admission): forget the last reading. */
+extern void spawn_forget_killed_cpu(void);
 
 /* CLOCK_MONOTONIC in seconds (the clock of every deadline). */
 extern double spawn_now(void);

@@ -110,6 +110,28 @@ check "kill: history rows = attempts" 5 "$rows"
 check "kill: recorded as cancelled" 5 "$(q "SELECT count(*) FROM codeexec_execution WHERE user_id = 4 AND status = 'cancelled'")"
 check "kill: counted" 5 "$(q "SELECT executions_used FROM codeexec_quota WHERE user_id = 4")"
 check "kill: no backend left" 0 "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%while True%' AND pid <> pg_backend_pid()")"
+# ... and the CPU their helpers burnt before the kill is charged (read
+# before the kill: after it, nothing is left to ask).
+check "kill: the CPU burnt is charged" t "$(q "SELECT cpu_seconds_used > 0.1 FROM codeexec_quota WHERE user_id = 4")"
+
+# 4b. A call cut short is charged the CPU it burnt, in each host spawn mode:
+# by its deadline (a result, whose row records what was charged) and by a
+# statement_timeout (a cancel: the 'cancelled' row has no figure, the quota
+# still gets one).  Busy loops of 0.8 s: a helper's CPU read after the kill
+# was ~0 here (exec mode: the waiter's own 8 ms).
+for mode in forkserver exec; do
+	if [ $mode = forkserver ]; then ut=20 uc=21; else ut=22 uc=23; fi
+	q "SELECT codeexec_set_quota($ut, 100), codeexec_set_quota($uc, 100)" >/dev/null
+	psql -X -At -c "SET codeexec.spawn_mode = $mode" \
+		-c "SELECT status FROM codeexec_run('while True: pass', user_id => $ut, timeout_ms => 800)" >"$work/cut.out" 2>&1
+	check "$mode timeout: status" timeout "$(tail -n 1 "$work/cut.out")"
+	check "$mode timeout: CPU recorded and charged alike" t "$(q "SELECT e.cpu_time_seconds > 0.2 AND abs(q.cpu_seconds_used - e.cpu_time_seconds) < 1e-6 FROM codeexec_execution e, codeexec_quota q WHERE e.user_id = $ut AND q.user_id = $ut")"
+	psql -X -At -c "SET codeexec.spawn_mode = $mode" -c "SET statement_timeout = 800" \
+		-c "SELECT status FROM codeexec_run('while True: pass', user_id => $uc, timeout_ms => 20000)" >"$work/cut.out" 2>&1
+	check "$mode cancel: the statement was cancelled" 1 "$(grep -c 'canceling statement due to statement timeout' "$work/cut.out")"
+	check "$mode cancel: recorded as cancelled, counted" "cancelled|1" "$(q "SELECT e.status, q.executions_used FROM codeexec_execution e, codeexec_quota q WHERE e.user_id = $uc AND q.user_id = $uc")"
+	check "$mode cancel: the CPU burnt is charged" t "$(q "SELECT cpu_seconds_used > 0.2 FROM codeexec_quota WHERE user_id = $uc")"
+done
 
 # 5. The extension dropped and created again in another schema, in one
 # session, while the recorder runs: the session's cached redaction patterns
