@@ -79,6 +79,8 @@ static SpawnMeasureFn spawn_measure_fn = NULL;
 static void *spawn_measure_arg = NULL;
 /* The CPU the current call's child had used when it was killed alive; -1 */
 static double spawn_killed_cpu = -1;
+/* SpawnProgram.sample_tree_cpu of the current call */
+static bool spawn_sample_tree_cpu = false;
 static bool spawn_exit_callback_registered = false;
 static volatile sig_atomic_t spawn_sigchld_seen = false;
 
@@ -601,18 +603,24 @@ spawn_loop(SpawnIo *io, SpawnSettleFn settle, void *arg, double deadline,
 {
 	struct rusage ru;
 	bool		exited = false;
+	double		sampled_cpu = 0;
 
 	memset(&ru, 0, sizeof(ru));
 	for (;;)
 	{
 		double		now;
+		size_t		seen;
 
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 
 		spawn_pump_request(io);
+		seen = io->response_len + io->diag_len;
 		spawn_pump_output(io, SPAWN_FD_RESPONSE);
 		spawn_pump_output(io, SPAWN_FD_DIAG);
+		if (spawn_sample_tree_cpu && spawn_child.pid > 0 && !exited &&
+			io->response_len + io->diag_len > seen)
+			sampled_cpu = Max(sampled_cpu, spawn_tree_cpu(spawn_child.pid));
 		if (io->overflow)
 		{
 			result->response_overflow = true;
@@ -687,6 +695,8 @@ spawn_loop(SpawnIo *io, SpawnSettleFn settle, void *arg, double deadline,
 	/* killed alive (deadline, overflow): its reading before the kill */
 	if (spawn_killed_cpu > result->cpu_seconds)
 		result->cpu_seconds = spawn_killed_cpu;
+	if (sampled_cpu > result->cpu_seconds)
+		result->cpu_seconds = sampled_cpu;
 	result->peak_rss_kb = ru.ru_maxrss;
 }
 
@@ -723,6 +733,7 @@ spawn_exchange(SpawnStartFn start, SpawnSettleFn settle, void *arg,
 	spawn_sigchld_seen = false;
 	spawn_killed_cpu = -1;
 	spawn_measure_fn = NULL;
+	spawn_sample_tree_cpu = false;
 	old_sigchld = pqsignal(SIGCHLD, spawn_sigchld_handler);
 	begin = spawn_now();
 	PG_TRY();
@@ -755,7 +766,10 @@ spawn_exchange(SpawnStartFn start, SpawnSettleFn settle, void *arg,
 static bool
 spawn_start_exec(void *arg, double deadline)
 {
-	spawn_start((const SpawnProgram *) arg);
+	const SpawnProgram *program = (const SpawnProgram *) arg;
+
+	spawn_start(program);
+	spawn_sample_tree_cpu = program->sample_tree_cpu;
 	return true;
 }
 

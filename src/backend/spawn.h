@@ -49,6 +49,14 @@ typedef struct SpawnProgram
 	char	   *const *argv;
 	const char *what;			/* for the ERROR: "the codeexec helper" */
 	const char *hint;
+
+	/*
+	 * Whether the program's wait4 rusage misses CPU of processes it
+	 * started (runsc: its sandbox's): if so, the CPU clocks of the whole
+	 * tree are also read whenever output arrives, the response last, and
+	 * cpu_seconds is the larger figure.
+	 */
+	bool		sample_tree_cpu;
 } SpawnProgram;
 
 /* what and hint for the helper itself (exec mode, and gvisor's check) */

@@ -301,7 +301,8 @@ gvisor_run(const char *request, size_t request_len, int timeout_ms,
 	};
 	SpawnProgram program = {
 		argv, "gVisor's runsc",
-		"Check codeexec.runsc_path, or install gVisor's runsc (Debian package \"runsc\")."
+		"Check codeexec.runsc_path, or install gVisor's runsc (Debian package \"runsc\").",
+		true					/* runsc's rusage misses much of its sandbox's CPU */
 	};
 
 	PG_TRY();
