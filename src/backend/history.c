@@ -153,7 +153,13 @@ history_drop_pending(void)
 static void
 history_exit_callback(int code, Datum arg)
 {
-	/* The backend is going away: hand the row over, do not wait for it. */
+	/*
+	 * The backend is going away: hand the row over, do not wait for it.
+	 * A helper still running is killed first, so that its CPU is read for
+	 * the charge even if spawn.c's own exit callback would run after this.
+	 */
+	if (history_has_pending)
+		spawn_kill_current();
 	history_send_pending(false);
 }
 

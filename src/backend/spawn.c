@@ -833,6 +833,12 @@ spawn_forget_killed_cpu(void)
 }
 
 void
+spawn_kill_current(void)
+{
+	spawn_cleanup(NULL, NULL);
+}
+
+void
 spawn_adopt(int which, int fd)
 {
 	Assert(fd >= 0);

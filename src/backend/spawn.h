@@ -164,6 +164,14 @@ extern double spawn_killed_cpu_seconds(void);
 /* A new call begins (before its admission): forget the last reading. */
 extern void spawn_forget_killed_cpu(void);
 
+/*
+ * Kill (reading its CPU first) and reap the current call's child, if any,
+ * and close its descriptors: what the cleanup does on ERROR and at exit,
+ * for an exit callback that must see the reading whatever the order in
+ * which the callbacks were registered.
+ */
+extern void spawn_kill_current(void);
+
 /* CLOCK_MONOTONIC in seconds (the clock of every deadline). */
 extern double spawn_now(void);
 

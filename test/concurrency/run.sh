@@ -132,6 +132,25 @@ for mode in forkserver exec; do
 	check "$mode cancel: recorded as cancelled, counted" "cancelled|1" "$(q "SELECT e.status, q.executions_used FROM codeexec_execution e, codeexec_quota q WHERE e.user_id = $uc AND q.user_id = $uc")"
 	check "$mode cancel: the CPU burnt is charged" t "$(q "SELECT cpu_seconds_used > 0.2 FROM codeexec_quota WHERE user_id = $uc")"
 done
+# ... and a terminated session whose first call ran with history off: its
+# backend's exit callbacks then run in the other order (history's before
+# spawn.c's), and the charge must still get the helper's CPU.
+q "SELECT codeexec_set_quota(24, 100)" >/dev/null
+psql -X -At -c "SET codeexec.history = off" -c "SELECT status FROM codeexec_run('print(1)')" \
+	-c "SET codeexec.history = on" \
+	-c "SELECT status FROM codeexec_run('while True: pass', user_id => 24, timeout_ms => 20000)" >/dev/null 2>&1 &
+victim=$!
+for _ in $(seq 100); do
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%user_id => 24%' AND state = 'active' AND now() - query_start > interval '800 ms' AND pid <> pg_backend_pid()")" = 1 ] && break
+	sleep 0.05
+done
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%user_id => 24%' AND pid <> pg_backend_pid()" >/dev/null
+wait "$victim"
+for _ in $(seq 50); do
+	[ "$(q "SELECT count(*) FROM codeexec_execution WHERE user_id = 24")" = 1 ] && break
+	sleep 0.1
+done
+check "terminated after a call without history: cancelled, CPU charged" "cancelled|t" "$(q "SELECT e.status, q.cpu_seconds_used > 0.2 FROM codeexec_execution e, codeexec_quota q WHERE e.user_id = 24 AND q.user_id = 24")"
 
 # 5. The extension dropped and created again in another schema, in one
 # session, while the recorder runs: the session's cached redaction patterns
