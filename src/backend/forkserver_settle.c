@@ -102,17 +102,6 @@ fs_settle_field(const char *text, const char *key)
 	return end == p ? -1 : v;
 }
 
-static bool
-fs_settle_cpu(clockid_t clock, double *seconds)
-{
-	struct timespec ts;
-
-	if (clock_gettime(clock, &ts) != 0)
-		return false;
-	*seconds = ts.tv_sec + ts.tv_nsec / 1e9;
-	return true;
-}
-
 /*
  * PIDFD_GET_INFO (Linux 6.13): the pid a pidfd names, in our namespace,
  * with one ioctl instead of opening, reading and parsing its fdinfo.  The
@@ -193,7 +182,7 @@ fs_settle_cpu_used(FsSettle *s, double *cpu_seconds)
 {
 	double		now;
 
-	if (!s->ready || !fs_settle_cpu(s->cpu_clock, &now))
+	if (!s->ready || !spawn_cpu_clock_seconds(s->cpu_clock, &now))
 		return false;
 	*cpu_seconds = Max(now - s->cpu_start, 0.0);
 	return true;
@@ -240,7 +229,7 @@ fs_settle_try(FsSettle *s, int pidfd, const char *response, size_t response_len,
 	}
 	if (!have_status ||
 		(hwm_kb = fs_settle_field(status, "\nVmHWM:")) < 0 ||
-		!fs_settle_cpu(s->cpu_clock, &cpu_end) ||
+		!spawn_cpu_clock_seconds(s->cpu_clock, &cpu_end) ||
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) != 0)
 		return SPAWN_SETTLE_NO;
 

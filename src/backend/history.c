@@ -92,15 +92,16 @@ static bool history_has_pending = false;
 static bool history_callbacks_registered = false;
 
 /*
- * The charge sent with a 'cancelled' row: the one history_charge() made
- * ready, or, until then, an open one history_begin() made for a call with
- * a user, whose CPU seconds are written in when it is sent: what the
- * helper had used when the call was cut short (spawn.h), so that a cancel,
- * a terminated backend or a lost client does not make the CPU free.
+ * The charge sent with a 'cancelled' row, prepared by history_begin() for
+ * a call with a user; its CPU seconds are written into it when it is sent:
+ * what history_charge() gave, or, if the call was cut short before that
+ * (history_charge_cpu < 0), what the helper had used when it was killed
+ * (spawn.h), so that a cancel, a terminated backend or a lost client does
+ * not make the CPU free.
  */
 static RecorderPrepared history_pending_charge;
 static bool history_has_pending_charge = false;
-static bool history_charge_open = false;
+static double history_charge_cpu = -1;
 
 /*
  * history_send_pending: commit the pending record, if any, via the worker;
@@ -112,19 +113,15 @@ history_send_pending(bool wait_reply)
 {
 	if (history_has_pending_charge)
 	{
-		double		cpu = spawn_killed_cpu_seconds();
-		bool		send = true;
+		double		cpu = history_charge_cpu >= 0 ? history_charge_cpu :
+			spawn_killed_cpu_seconds();
 
 		history_has_pending_charge = false;
-		if (history_charge_open)
+		if (cpu > 0 && history_pending_charge.data != NULL)
 		{
-			history_charge_open = false;
-			send = cpu > 0 && history_pending_charge.data != NULL;
-			if (send)
-				quota_charge_set_cpu(history_pending_charge.data, cpu);
-		}
-		if (send)
+			quota_charge_set_cpu(history_pending_charge.data, cpu);
 			(void) recorder_send_prepared(&history_pending_charge, wait_reply);
+		}
 		else
 			recorder_discard(&history_pending_charge);
 	}
@@ -141,7 +138,6 @@ history_drop_pending(void)
 	if (history_has_pending_charge)
 	{
 		history_has_pending_charge = false;
-		history_charge_open = false;
 		recorder_discard(&history_pending_charge);
 	}
 	if (!history_has_pending)
@@ -227,30 +223,17 @@ history_begin(const ExecRecord *rec)
 		quota_charge_payload_open(&buf, rec->user_id);
 		recorder_prepare(&history_pending_charge, RECORDER_CHARGE, &buf);
 		history_has_pending_charge = true;
-		history_charge_open = true;
+		history_charge_cpu = -1;
 		pfree(buf.data);
 	}
 }
 
 /* history_charge: see history.h. */
 void
-history_charge(bool has_user_id, int64 user_id, double cpu_seconds)
+history_charge(double cpu_seconds)
 {
-	StringInfoData buf;
-
 	if (history_has_pending_charge)
-	{
-		/* the open charge history_begin() made: this one replaces it */
-		history_has_pending_charge = false;
-		history_charge_open = false;
-		recorder_discard(&history_pending_charge);
-	}
-	if (!history_has_pending ||
-		!quota_charge_payload(&buf, has_user_id, user_id, cpu_seconds))
-		return;
-	recorder_prepare(&history_pending_charge, RECORDER_CHARGE, &buf);
-	history_has_pending_charge = true;
-	pfree(buf.data);
+		history_charge_cpu = Max(cpu_seconds, 0.0);
 }
 
 /*

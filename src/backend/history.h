@@ -49,19 +49,21 @@ extern int64 history_record(const ExecRecord *rec);
  * Optional, before running: if the call then ends without history_record()
  * (backend killed, error escaping the caller), a 'cancelled' row is
  * committed from rec, and, for a call with a user, a charge of the CPU
- * the helper had used when it was killed (spawn_killed_cpu_seconds), until
- * history_charge() replaces it.  history_record() may be called from PG_CATCH inside
- * HOLD_INTERRUPTS()/RESUME_INTERRUPTS() (it uses no SPI).
+ * history_charge() gave or, before that, of what the helper had used when
+ * it was killed (spawn_killed_cpu_seconds).  history_record() may be
+ * called from PG_CATCH inside HOLD_INTERRUPTS()/RESUME_INTERRUPTS() (it
+ * uses no SPI).
  */
 extern void history_begin(const ExecRecord *rec);
 
 /*
- * After the run, with history on: the CPU time to charge to the user's
- * quota.  history_record() then applies it together with the row (one
- * recorder round trip instead of two); should the call end without
- * history_record(), it is sent with the 'cancelled' row.  No-op without a
- * user or for a non-positive amount.
+ * After the run, with history on: the CPU time to charge to the user of
+ * the call history_begin() started.  history_record() applies the charge
+ * its record carries together with the row (one recorder round trip
+ * instead of two); should the call end without history_record(), this
+ * amount, instead of the killed helper's, goes with the 'cancelled' row.
+ * No-op without a user; nothing is sent for a non-positive amount.
  */
-extern void history_charge(bool has_user_id, int64 user_id, double cpu_seconds);
+extern void history_charge(double cpu_seconds);
 
 #endif

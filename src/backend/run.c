@@ -289,7 +289,7 @@ codeexec_run(PG_FUNCTION_ARGS)
 		execute_helper_in_slot(&params, &out);
 		/* with history on, the charge travels with the history row */
 		if (codeexec_history)
-			history_charge(has_user_id, user_id, out.cpu_time_seconds);
+			history_charge(out.cpu_time_seconds);
 		else
 			quota_charge(has_user_id, user_id, Max(out.cpu_time_seconds, 0));
 		output_apply(&out, session, limits.max_output_bytes);

@@ -146,17 +146,29 @@ spawn_close_pidfd(bool kill_first)
 	spawn_child.pidfd = -1;
 }
 
-/* The CPU clock of process pid, in seconds; false if it cannot be read. */
-static bool
-spawn_process_cpu(pid_t pid, double *seconds)
+bool
+spawn_cpu_clock_seconds(clockid_t clock, double *seconds)
 {
-	clockid_t	clock;
 	struct timespec ts;
 
-	if (clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &ts) != 0)
+	if (clock_gettime(clock, &ts) != 0)
 		return false;
 	*seconds = ts.tv_sec + ts.tv_nsec / 1e9;
 	return true;
+}
+
+/*
+ * Whether our exec'd child has exited: looked at without reaping it, so
+ * its pid still names its process group.
+ */
+static bool
+spawn_child_exited(void)
+{
+	siginfo_t	info;
+
+	memset(&info, 0, sizeof(info));
+	return waitid(P_PID, spawn_child.pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		info.si_pid == spawn_child.pid;
 }
 
 /*
@@ -222,9 +234,11 @@ spawn_tree_cpu(pid_t root)
 	tree[0] = root;
 	for (int i = 0; i < n; i++)
 	{
+		clockid_t	clock;
 		double		cpu;
 
-		if (spawn_process_cpu(tree[i], &cpu))
+		if (clock_getcpuclockid(tree[i], &clock) == 0 &&
+			spawn_cpu_clock_seconds(clock, &cpu))
 			total += cpu;
 		spawn_add_children(tree[i], tree, &n, lengthof(tree));
 	}
@@ -243,11 +257,7 @@ spawn_measure_before_kill(void)
 
 	if (spawn_child.pid > 0)
 	{
-		siginfo_t	info;
-
-		memset(&info, 0, sizeof(info));
-		if (waitid(P_PID, spawn_child.pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-			info.si_pid == 0)
+		if (!spawn_child_exited())
 			spawn_killed_cpu = spawn_tree_cpu(spawn_child.pid);
 	}
 	else if (spawn_child.pidfd >= 0 && spawn_measure_fn != NULL &&
@@ -642,19 +652,11 @@ spawn_loop(SpawnIo *io, SpawnSettleFn settle, void *arg, double deadline,
 			/* channel: the exit pipe's EOF says the child was reaped */
 			exited = spawn_child.fds[SPAWN_FD_DIAG] < 0;
 		}
-		else if (!exited)
+		else if (!exited && spawn_child_exited())
 		{
-			siginfo_t	info;
-
-			/* Exited?  Look without reaping, so its pid still names its group. */
-			memset(&info, 0, sizeof(info));
-			if (waitid(P_PID, spawn_child.pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-				info.si_pid == spawn_child.pid)
-			{
-				exited = true;
-				/* Anything it forked dies too, so the pipes reach EOF. */
-				(void) kill(-spawn_child.pid, SIGKILL);
-			}
+			exited = true;
+			/* Anything it forked dies too, so the pipes reach EOF. */
+			(void) kill(-spawn_child.pid, SIGKILL);
 		}
 		if (exited && spawn_child.fds[SPAWN_FD_RESPONSE] < 0 &&
 			spawn_child.fds[SPAWN_FD_DIAG] < 0 && spawn_child.pid == 0)
@@ -693,10 +695,7 @@ spawn_loop(SpawnIo *io, SpawnSettleFn settle, void *arg, double deadline,
 	result->cpu_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	/* killed alive (deadline, overflow): its reading before the kill */
-	if (spawn_killed_cpu > result->cpu_seconds)
-		result->cpu_seconds = spawn_killed_cpu;
-	if (sampled_cpu > result->cpu_seconds)
-		result->cpu_seconds = sampled_cpu;
+	result->cpu_seconds = Max(result->cpu_seconds, Max(spawn_killed_cpu, sampled_cpu));
 	result->peak_rss_kb = ru.ru_maxrss;
 }
 

@@ -175,4 +175,7 @@ extern void spawn_kill_current(void);
 /* CLOCK_MONOTONIC in seconds (the clock of every deadline). */
 extern double spawn_now(void);
 
+/* A CPU clock (clock_getcpuclockid) in seconds; false if it cannot be read. */
+extern bool spawn_cpu_clock_seconds(clockid_t clock, double *seconds);
+
 #endif

@@ -70,11 +70,12 @@ def case(category, name, code, expect=('violation',), errors=None,
 		 sql_error=(), killed_match=None, preimport=(), in_gvisor=None, **opts):
 	"""Build one case dict; see the module comment for the keys."""
 	if in_gvisor:
-		args = dict(expect=expect, errors=errors, os_level=os_level, bypass=bypass,
-					bypass_errors=bypass_errors, forbid=forbid, require=require,
-					bypass_require=bypass_require, max_stdout=max_stdout,
-					truncated=truncated, sql_error=sql_error, killed_match=killed_match,
-					preimport=preimport, **opts)
+		# every keyword as given (read before any other local is set, so a
+		# key added to the signature is carried too), built twice: as is,
+		# and with in_gvisor's values
+		args = {k: v for k, v in locals().items()
+				if k not in ('category', 'name', 'code', 'in_gvisor', 'opts')}
+		args.update(opts)
 		base = case(category, name, code, **args)
 		changed = case(category, name, code, **dict(args, **in_gvisor))
 		base['in_gvisor'] = {k: v for k, v in changed.items() if base[k] != v}
